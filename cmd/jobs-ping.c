@@ -1,0 +1,90 @@
+/*
+ * jobs-ping - send one healthchecks.io-style ping.  The small helper that
+ * programs which do not link libcurl run for their pings; usable by hand.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "ping.h"
+
+#ifndef JOBS_VERSION
+#define JOBS_VERSION "0"
+#endif
+
+#define USAGE "usage: jobs-ping [-q] [--tries N] start|success|fail|log [< BODY]\n"
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "tries", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jobs_err err = { 0, "" };
+	const char *url = getenv("JOBS_PING_URL");
+	char *body = NULL, *end;
+	size_t len = 0, cap = 0;
+	int c, quiet = 0, tries = 2, rc;
+
+	while ((c = getopt_long(argc, argv, "qh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'q': quiet = 1; break;
+		case 't':
+			tries = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || tries < 1 || tries > 10) {
+				fprintf(stderr, "jobs-ping: bad --tries '%s': want 1 to 10\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'h': fputs(USAGE, stdout); return 0;
+		case 'V': printf("jobs-ping %s\n", JOBS_VERSION); return 0;
+		default: fputs(USAGE, stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	if (url == NULL || url[0] == '\0') {
+		fprintf(stderr, "jobs-ping: JOBS_PING_URL is not set\n");
+		return 2;
+	}
+	/* A body comes on stdin when stdin is not a terminal (fail, log). */
+	if (strcmp(argv[optind], "start") != 0 && !isatty(STDIN_FILENO)) {
+		for (;;) {
+			size_t n;
+
+			if (len + 4096 > cap) {
+				char *more;
+
+				if (cap >= 1024 * 1024)	/* keep the last MiB */
+					break;
+				if ((more = realloc(body, cap + 65536)) == NULL)
+					break;
+				body = more;
+				cap += 65536;
+			}
+			if ((n = fread(body + len, 1, cap - len - 1, stdin)) == 0)
+				break;
+			len += n;
+		}
+		if (body)
+			body[len] = '\0';
+	}
+	rc = jobs_ping_send(url, argv[optind], body, len, tries, &err);
+	free(body);
+	if (rc < 0) {
+		if (!quiet)
+			fprintf(stderr, "jobs-ping: %s\n", err.msg);
+		return err.code == JOBS_EUSAGE ? 2 : 1;
+	}
+	return 0;
+}

@@ -1,0 +1,1019 @@
+/*
+ * jobs-status - read and control the ledger: the table of jobs, one job's
+ * details, runs, logs, pause and resume, trigger, monitoring checks,
+ * migrations.  Reads go into memory first and are printed after every
+ * statement has ended, so a stalled pipe never holds back a checkpoint.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "db.h"
+#include "err.h"
+#include "fs.h"
+#include "health.h"
+#include "opts.h"
+#include "registry.h"
+#include "text.h"
+
+#ifndef JOBS_VERSION
+#define JOBS_VERSION "0"
+#endif
+
+#define EXIT_NOTFOUND 1
+
+/* Monitoring-plugin states for `check`. */
+enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
+
+static const char usage[] =
+    "usage: jobs-status [--json] [options]\n"
+    "       jobs-status show JOB\n"
+    "       jobs-status runs [JOB] [--status S] [--since DUR] [--limit N]\n"
+    "       jobs-status logs [JOB | --run ID] [--level L] [--since DUR] [--follow]\n"
+    "       jobs-status pause JOB [--reason TEXT]\n"
+    "       jobs-status resume JOB\n"
+    "       jobs-status trigger JOB [-- ARGS...]\n"
+    "       jobs-status check [JOB...]\n"
+    "       jobs-status migrate\n";
+
+enum {
+	OPT_STATUS = 0x200, OPT_SINCE, OPT_RUN, OPT_LEVEL, OPT_FOLLOW, OPT_REASON,
+};
+
+static const struct jobs_opt status_opts[] = {
+	{ "status", 0, 1, OPT_STATUS, NULL, "S", "runs with this status only" },
+	{ "since", 0, 1, OPT_SINCE, NULL, "DUR", "only the last DUR (24h, 7d)" },
+	{ "run", 0, 1, OPT_RUN, NULL, "ID", "logs of one run" },
+	{ "level", 0, 1, OPT_LEVEL, NULL, "L", "logs at level L and above" },
+	{ "follow", 'f', 0, OPT_FOLLOW, NULL, NULL, "logs: wait for new lines" },
+	{ "reason", 0, 1, OPT_REASON, NULL, "TEXT", "pause: why" },
+	{ NULL, 0, 0, 0, NULL, NULL, NULL },
+};
+
+struct args {
+	const char *status, *reason;
+	int64_t since_ms;	/* 0: no limit */
+	int64_t run;
+	int level, follow;
+};
+
+static struct jobs_opts opts;
+static int color;
+
+static int
+handle(void *arg, int val, const char *optarg, struct jobs_err *err)
+{
+	struct args *a = arg;
+	char *end;
+
+	switch (val) {
+	case OPT_STATUS:
+		if (strcmp(optarg, "running") && strcmp(optarg, "succeeded") &&
+		    strcmp(optarg, "failed") && strcmp(optarg, "timeout") &&
+		    strcmp(optarg, "cancelled") && strcmp(optarg, "skipped") &&
+		    strcmp(optarg, "abandoned"))
+			return jobs_err_set(err, JOBS_EUSAGE, "bad --status '%.40s':"
+			    " want running, succeeded, failed, timeout, cancelled,"
+			    " skipped or abandoned", optarg);
+		a->status = optarg;
+		return 0;
+	case OPT_SINCE:
+		return jobs_clock_parse_duration(optarg, &a->since_ms, err);
+	case OPT_RUN:
+		a->run = strtoll(optarg, &end, 10);
+		if (*optarg == '\0' || *end != '\0' || a->run <= 0)
+			return jobs_err_set(err, JOBS_EUSAGE, "bad --run '%.40s'", optarg);
+		return 0;
+	case OPT_LEVEL:
+		if ((a->level = jobs_level_parse(optarg)) < 0 || a->level > JOBS_ERROR)
+			return jobs_err_set(err, JOBS_EUSAGE, "bad --level '%.40s': want"
+			    " debug, info, warn or error", optarg);
+		return 0;
+	case OPT_FOLLOW:
+		a->follow = 1;
+		return 0;
+	case OPT_REASON:
+		a->reason = optarg;
+		return 0;
+	}
+	return -1;
+}
+
+static int fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "jobs-status: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* Print outside text safely: no control characters reach the terminal. */
+static void
+put_clean(const char *s, int width)
+{
+	char buf[1024];
+
+	jobs_text_clean(s ? s : "", s ? strlen(s) : 0, buf, sizeof(buf), 0);
+	if (width > 0 && (int)strlen(buf) > width) {
+		/* Cut on a character boundary and mark it. */
+		int n = width - 1;
+
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		printf("%.*s~", n, buf);
+	} else if (width > 0)
+		printf("%-*s", width, buf);
+	else if (width < 0 && (int)strlen(buf) > -width) {
+		int n = -width - 1;	/* the last column: cut, never pad */
+
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		printf("%.*s~", n, buf);
+	} else
+		fputs(buf, stdout);
+}
+
+static const char *
+health_color(enum jobs_health_state s)
+{
+	if (!color)
+		return "";
+	switch (s) {
+	case JOBS_HEALTHY: return "\033[32m";
+	case JOBS_DEGRADED: case JOBS_PAUSED: return "\033[33m";
+	case JOBS_UNHEALTHY: return "\033[31m";
+	default: return "";
+	}
+}
+
+/*
+ * Open the ledger for reading (and for marking dead runs abandoned when
+ * we may write).  Returns 1 when there is no ledger yet, 0, or -1 (printed).
+ */
+static int
+open_ledger(struct jobs_db **db, int quiet_missing)
+{
+	struct jobs_err err = { 0, "" };
+
+	if (jobs_db_open(db, opts.db, JOBS_DB_LEDGER, 0, &err) == 0 ||
+	    (err.code == JOBS_ETEMP && jobs_db_open(db, opts.db, JOBS_DB_LEDGER,
+	    JOBS_DB_READONLY, &err) == 0)) {
+		jobs_health_reap(*db, &err);
+		return 0;
+	}
+	if (err.code == JOBS_ENOINPUT) {
+		if (!quiet_missing)
+			fprintf(stderr, "jobs-status: no ledger at %s yet: no job has"
+			    " run\n", opts.db);
+		return 1;
+	}
+	fprintf(stderr, "jobs-status: %s\n", err.msg);
+	return -1;
+}
+
+static int
+exit_for(int rc)
+{
+	return rc < 0 ? JOBS_ETEMP : 0;
+}
+
+static cJSON *
+iso_or_null(int64_t ms)
+{
+	char buf[32];
+
+	if (ms <= 0)
+		return cJSON_CreateNull();
+	jobs_clock_iso(ms, buf, sizeof(buf));
+	return cJSON_CreateString(buf);
+}
+
+static cJSON *
+num_or_null(double v, int present)
+{
+	return present ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *
+health_json(const struct jobs_health *h)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", h->name);
+	cJSON_AddStringToObject(o, "kind", h->kind);
+	cJSON_AddStringToObject(o, "health", jobs_health_name(h->state));
+	cJSON_AddBoolToObject(o, "paused", h->paused);
+	if (h->paused) {
+		cJSON_AddStringToObject(o, "paused_reason", h->paused_reason);
+		cJSON_AddStringToObject(o, "paused_by", h->paused_by);
+		cJSON_AddItemToObject(o, "paused_at", iso_or_null(h->paused_at));
+	}
+	cJSON_AddItemToObject(o, "last_run", iso_or_null(h->last_run_ms));
+	cJSON_AddItemToObject(o, "last_status", h->last_status[0] ?
+	    cJSON_CreateString(h->last_status) : cJSON_CreateNull());
+	cJSON_AddBoolToObject(o, "clock_pinned", h->last_pinned);
+	cJSON_AddItemToObject(o, "success_rate", num_or_null(h->success_rate,
+	    h->success_rate >= 0));
+	cJSON_AddNumberToObject(o, "runs_window", h->finished);
+	cJSON_AddNumberToObject(o, "consecutive_failures", h->consecutive_failures);
+	cJSON_AddNumberToObject(o, "runs_24h", h->runs_24h);
+	cJSON_AddItemToObject(o, "avg_ms", num_or_null((double)h->avg_ms, h->avg_ms >= 0));
+	cJSON_AddItemToObject(o, "p50_ms", num_or_null((double)h->p50_ms, h->p50_ms >= 0));
+	cJSON_AddItemToObject(o, "p95_ms", num_or_null((double)h->p95_ms, h->p95_ms >= 0));
+	cJSON_AddItemToObject(o, "last_success", iso_or_null(h->last_success_ms));
+	cJSON_AddItemToObject(o, "last_failure", iso_or_null(h->last_failure_ms));
+	cJSON_AddItemToObject(o, "last_error", h->last_error[0] ?
+	    cJSON_CreateString(h->last_error) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "running_id", num_or_null((double)h->running_id,
+	    h->running_id > 0));
+	return o;
+}
+
+static void
+print_json(cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void
+rate(double r, char *buf, size_t size)
+{
+	if (r < 0)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.0f%%", r * 100);
+}
+
+static int
+cmd_table(void)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_health *hs = NULL;
+	struct jobs_err err = { 0, "" };
+	int64_t now = jobs_clock_now_ms();
+	int n = 0, i, rc, pinned = 0;
+
+	if ((rc = open_ledger(&db, opts.json)) != 0) {
+		if (rc > 0 && opts.json)
+			print_json(cJSON_CreateObject());
+		return exit_for(rc);
+	}
+	rc = jobs_health_load(db, NULL, now, &hs, &n, &err);
+	jobs_db_close(db);
+	if (rc < 0)
+		return fail(JOBS_ETEMP, "%s", err.msg);
+	if (opts.json) {
+		cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "jobs");
+
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(a, health_json(&hs[i]));
+		print_json(o);
+		free(hs);
+		return 0;
+	}
+	if (n == 0)
+		fprintf(stderr, "jobs-status: no jobs in %s yet\n", opts.db);
+	else
+		printf("%-20s %-10s %-10s %-10s %5s %5s %7s\n", "JOB", "HEALTH",
+		    "LAST RUN", "STATUS", "OK%", "24H", "P95");
+	for (i = 0; i < n; i++) {
+		const struct jobs_health *h = &hs[i];
+		char last[32], ok[16], p95[32];
+
+		if (h->last_run_ms)
+			jobs_clock_ago(now, h->last_run_ms, last, sizeof(last));
+		else
+			snprintf(last, sizeof(last), "never");
+		if (h->last_pinned) {
+			size_t l = strlen(last);
+
+			if (l + 1 < sizeof(last))
+				memcpy(last + l, "*", 2);
+			pinned = 1;
+		}
+		rate(h->success_rate, ok, sizeof(ok));
+		if (h->p95_ms >= 0)
+			jobs_clock_human_duration(h->p95_ms, p95, sizeof(p95));
+		else
+			snprintf(p95, sizeof(p95), "-");
+		put_clean(h->name, 20);
+		printf(" %s%-10s%s %-10s %-10s %5s %5d %7s\n", health_color(h->state),
+		    jobs_health_name(h->state), color ? "\033[0m" : "", last,
+		    h->last_status[0] ? h->last_status : "-", ok, h->runs_24h, p95);
+	}
+	if (pinned)
+		printf("* the run's clock was pinned (--now or JOBS_NOW)\n");
+	free(hs);
+	return 0;
+}
+
+/* Runs, newest first, read into a JSON array (the table prints from it). */
+static int
+load_runs(struct jobs_db *db, const char *job, const struct args *a, long limit,
+    cJSON **out, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int rc;
+
+	if (jobs_db_prepare(db, "SELECT id, job, status, reason, trigger, exit_code,"
+	    " started_at, finished_at, duration_ms, items_ok, items_failed,"
+	    " items_skipped, error, clock, pid, host, argv, stdout_bytes,"
+	    " stderr_bytes FROM executions WHERE (?1 IS NULL OR job = ?1) AND"
+	    " (?2 IS NULL OR status = ?2) AND started_at >= ?3"
+	    " ORDER BY id DESC LIMIT ?4", &st, err) < 0) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	jobs_db_bind_text(st, 1, job);
+	jobs_db_bind_text(st, 2, a->status);
+	sqlite3_bind_int64(st, 3, a->since_ms ? jobs_clock_now_ms() - a->since_ms :
+	    INT64_MIN);
+	sqlite3_bind_int64(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *r = cJSON_CreateObject();
+		const char *argv = (const char *)sqlite3_column_text(st, 16);
+		int i;
+
+		cJSON_AddNumberToObject(r, "id", (double)sqlite3_column_int64(st, 0));
+		for (i = 1; i <= 4; i++) {
+			const char *keys[] = { NULL, "job", "status", "reason", "trigger" };
+			const char *v = (const char *)sqlite3_column_text(st, i);
+
+			cJSON_AddItemToObject(r, keys[i], v ? cJSON_CreateString(v) :
+			    cJSON_CreateNull());
+		}
+		cJSON_AddItemToObject(r, "exit_code", num_or_null(
+		    sqlite3_column_int(st, 5), sqlite3_column_type(st, 5) != SQLITE_NULL));
+		cJSON_AddItemToObject(r, "started_at", iso_or_null(sqlite3_column_int64(st, 6)));
+		cJSON_AddItemToObject(r, "finished_at",
+		    iso_or_null(sqlite3_column_int64(st, 7)));
+		cJSON_AddItemToObject(r, "duration_ms", num_or_null(
+		    (double)sqlite3_column_int64(st, 8),
+		    sqlite3_column_type(st, 8) != SQLITE_NULL));
+		cJSON_AddNumberToObject(r, "items_ok", (double)sqlite3_column_int64(st, 9));
+		cJSON_AddNumberToObject(r, "items_failed",
+		    (double)sqlite3_column_int64(st, 10));
+		cJSON_AddNumberToObject(r, "items_skipped",
+		    (double)sqlite3_column_int64(st, 11));
+		cJSON_AddItemToObject(r, "error", sqlite3_column_text(st, 12) ?
+		    cJSON_CreateString((const char *)sqlite3_column_text(st, 12)) :
+		    cJSON_CreateNull());
+		cJSON_AddBoolToObject(r, "clock_pinned", sqlite3_column_text(st, 13) &&
+		    strcmp((const char *)sqlite3_column_text(st, 13), "pinned") == 0);
+		cJSON_AddItemToObject(r, "pid", num_or_null(sqlite3_column_int(st, 14),
+		    sqlite3_column_type(st, 14) != SQLITE_NULL));
+		cJSON_AddItemToObject(r, "host", sqlite3_column_text(st, 15) ?
+		    cJSON_CreateString((const char *)sqlite3_column_text(st, 15)) :
+		    cJSON_CreateNull());
+		cJSON_AddItemToObject(r, "argv", argv ? cJSON_Parse(argv) :
+		    cJSON_CreateNull());
+		cJSON_AddItemToObject(r, "stdout_bytes", num_or_null(
+		    (double)sqlite3_column_int64(st, 17),
+		    sqlite3_column_type(st, 17) != SQLITE_NULL));
+		cJSON_AddItemToObject(r, "stderr_bytes", num_or_null(
+		    (double)sqlite3_column_int64(st, 18),
+		    sqlite3_column_type(st, 18) != SQLITE_NULL));
+		cJSON_AddItemToArray(arr, r);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		cJSON_Delete(arr);
+		return jobs_db_fail(db, "unable to read", err);
+	}
+	*out = arr;
+	return 0;
+}
+
+static const char *
+jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double
+jnum(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static void
+print_runs(const cJSON *arr, int with_job)
+{
+	const cJSON *r;
+
+	if (with_job)
+		printf("%7s %-16s %-20s %-10s %-7s %8s %4s %s\n", "RUN", "JOB",
+		    "STARTED", "STATUS", "TRIGGER", "DURATION", "EXIT", "ERROR");
+	else
+		printf("%7s %-20s %-10s %-7s %8s %4s %s\n", "RUN", "STARTED", "STATUS",
+		    "TRIGGER", "DURATION", "EXIT", "ERROR");
+	cJSON_ArrayForEach(r, arr) {
+		const char *err = jstr(r, "error"), *reason = jstr(r, "reason");
+		char dur[32], exitc[16];
+		double d = jnum(r, "duration_ms", -1), e = jnum(r, "exit_code", -1);
+
+		if (d >= 0)
+			jobs_clock_human_duration((int64_t)d, dur, sizeof(dur));
+		else
+			snprintf(dur, sizeof(dur), "-");
+		if (e >= 0)
+			snprintf(exitc, sizeof(exitc), "%d", (int)e);
+		else
+			snprintf(exitc, sizeof(exitc), "-");
+		printf("%7.0f ", jnum(r, "id", 0));
+		if (with_job) {
+			put_clean(jstr(r, "job"), 16);
+			putchar(' ');
+		}
+		printf("%-20s %-10s %-7s %8s %4s ", jstr(r, "started_at"),
+		    jstr(r, "status"), jstr(r, "trigger"), dur, exitc);
+		if (err)
+			put_clean(err, with_job ? -6 : -23);
+		else if (reason)
+			put_clean(reason, 0);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "clock_pinned")))
+			fputs(" (pinned clock)", stdout);
+		putchar('\n');
+	}
+}
+
+static int
+cmd_runs(const char *job, const struct args *a)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_err err = { 0, "" };
+	cJSON *arr = NULL;
+	int rc;
+
+	if ((rc = open_ledger(&db, opts.json)) != 0) {
+		if (rc > 0 && opts.json)
+			print_json(cJSON_CreateArray());
+		return exit_for(rc);
+	}
+	rc = load_runs(db, job, a, opts.limit >= 0 ? opts.limit : job ? 50 : 100,
+	    &arr, &err);
+	jobs_db_close(db);
+	if (rc < 0)
+		return fail(JOBS_ETEMP, "%s", err.msg);
+	if (opts.json)
+		print_json(arr);
+	else {
+		if (cJSON_GetArraySize(arr) > 0)
+			print_runs(arr, job == NULL);
+		cJSON_Delete(arr);
+	}
+	return 0;
+}
+
+static int
+cmd_show(const char *job)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_health *hs = NULL;
+	struct jobs_err err = { 0, "" };
+	struct args a = { 0 };
+	int64_t now = jobs_clock_now_ms();
+	cJSON *runs = NULL;
+	char buf[64], buf2[64], buf3[64];
+	int n = 0, rc;
+
+	if ((rc = open_ledger(&db, 1)) != 0)
+		return rc > 0 ? fail(EXIT_NOTFOUND, "no job named '%s' (no ledger at"
+		    " %s)", job, opts.db) : exit_for(rc);
+	rc = jobs_health_load(db, job, now, &hs, &n, &err);
+	if (rc == 0 && n == 1)
+		rc = load_runs(db, job, &a, JOBS_HEALTH_WINDOW, &runs, &err);
+	jobs_db_close(db);
+	if (rc < 0)
+		return fail(JOBS_ETEMP, "%s", err.msg);
+	if (n == 0) {
+		free(hs);
+		return fail(EXIT_NOTFOUND, "no job named '%s' in %s", job, opts.db);
+	}
+	if (opts.json) {
+		cJSON *o = health_json(&hs[0]);
+
+		cJSON_AddItemToObject(o, "runs", runs);
+		print_json(o);
+		free(hs);
+		return 0;
+	}
+	printf("job:          ");
+	put_clean(hs->name, 0);
+	printf(" (%s)\nhealth:       %s%s%s\n", hs->kind, health_color(hs->state),
+	    jobs_health_name(hs->state), color ? "\033[0m" : "");
+	if (hs->paused) {
+		jobs_clock_iso(hs->paused_at, buf, sizeof(buf));
+		printf("paused:       since %s by ", buf);
+		put_clean(hs->paused_by, 0);
+		if (hs->paused_reason[0]) {
+			printf(": ");
+			put_clean(hs->paused_reason, 0);
+		}
+		putchar('\n');
+	}
+	if (hs->last_run_ms) {
+		jobs_clock_iso(hs->last_run_ms, buf, sizeof(buf));
+		jobs_clock_ago(now, hs->last_run_ms, buf2, sizeof(buf2));
+		printf("last run:     %s (%s), %s%s\n", buf, buf2, hs->last_status,
+		    hs->last_pinned ? " [clock pinned]" : "");
+	} else
+		printf("last run:     never\n");
+	if (hs->running_id) {
+		jobs_clock_iso(hs->running_since, buf, sizeof(buf));
+		printf("running:      run %lld since %s\n", (long long)hs->running_id, buf);
+	}
+	if (hs->last_success_ms) {
+		jobs_clock_iso(hs->last_success_ms, buf, sizeof(buf));
+		printf("last success: %s\n", buf);
+	}
+	if (hs->last_failure_ms) {
+		jobs_clock_iso(hs->last_failure_ms, buf, sizeof(buf));
+		printf("last failure: %s: ", buf);
+		put_clean(hs->last_error, 0);
+		putchar('\n');
+	}
+	rate(hs->success_rate, buf, sizeof(buf));
+	printf("success:      %s of the last %d runs", buf, hs->finished);
+	if (hs->consecutive_failures)
+		printf(", %d consecutive failures", hs->consecutive_failures);
+	printf("\nruns in 24h:  %d\n", hs->runs_24h);
+	if (hs->avg_ms >= 0) {
+		jobs_clock_human_duration(hs->avg_ms, buf, sizeof(buf));
+		jobs_clock_human_duration(hs->p50_ms, buf2, sizeof(buf2));
+		jobs_clock_human_duration(hs->p95_ms, buf3, sizeof(buf3));
+		printf("duration:     avg %s, p50 %s, p95 %s\n", buf, buf2, buf3);
+	}
+	if (cJSON_GetArraySize(runs) > 0) {
+		putchar('\n');
+		print_runs(runs, 0);
+	}
+	cJSON_Delete(runs);
+	free(hs);
+	return 0;
+}
+
+static int
+print_logs(struct jobs_db *db, const char *job, const struct args *a,
+    int64_t *after, int json, cJSON *arr, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct line { int64_t id, run, at; char level[8], job[65]; char *msg; } *ls = NULL;
+	int n = 0, i, rc;
+
+	if (jobs_db_prepare(db, "SELECT id, execution_id, job, at, level, message"
+	    " FROM logs WHERE id > ?1 AND (?2 IS NULL OR job = ?2) AND (?3 = 0 OR"
+	    " execution_id = ?3) AND at >= ?4 AND CASE level WHEN 'debug' THEN 0"
+	    " WHEN 'info' THEN 1 WHEN 'warn' THEN 2 ELSE 3 END >= ?5"
+	    " ORDER BY id LIMIT 10000", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, *after);
+	jobs_db_bind_text(st, 2, job);
+	sqlite3_bind_int64(st, 3, a->run);
+	sqlite3_bind_int64(st, 4, a->since_ms ? jobs_clock_now_ms() - a->since_ms :
+	    INT64_MIN);
+	sqlite3_bind_int(st, 5, a->level);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct line *more = realloc(ls, (size_t)(n + 1) * sizeof(*ls));
+		const char *m = (const char *)sqlite3_column_text(st, 5);
+
+		if (more == NULL)
+			break;
+		ls = more;
+		ls[n].id = sqlite3_column_int64(st, 0);
+		ls[n].run = sqlite3_column_int64(st, 1);
+		jobs_db_column_copy(st, 2, ls[n].job, sizeof(ls[n].job));
+		ls[n].at = sqlite3_column_int64(st, 3);
+		jobs_db_column_copy(st, 4, ls[n].level, sizeof(ls[n].level));
+		ls[n].msg = strdup(m ? m : "");
+		n++;
+	}
+	sqlite3_finalize(st);
+	/* The statement is done: now print, however slow stdout is. */
+	for (i = 0; i < n; i++) {
+		char at[32];
+
+		jobs_clock_iso(ls[i].at, at, sizeof(at));
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(o, "id", (double)ls[i].id);
+			cJSON_AddItemToObject(o, "run", num_or_null((double)ls[i].run,
+			    ls[i].run > 0));
+			cJSON_AddStringToObject(o, "job", ls[i].job);
+			cJSON_AddStringToObject(o, "at", at);
+			cJSON_AddStringToObject(o, "level", ls[i].level);
+			cJSON_AddStringToObject(o, "message", ls[i].msg ? ls[i].msg : "");
+			if (arr)
+				cJSON_AddItemToArray(arr, o);
+			else {	/* --follow --json: one object a line */
+				char *s = cJSON_PrintUnformatted(o);
+
+				if (s)
+					puts(s);
+				free(s);
+				cJSON_Delete(o);
+			}
+		} else {
+			printf("%s ", at);
+			put_clean(ls[i].job, 0);
+			printf("#%lld %-5s ", (long long)ls[i].run, ls[i].level);
+			put_clean(ls[i].msg, 0);
+			putchar('\n');
+		}
+		*after = ls[i].id;
+		free(ls[i].msg);
+	}
+	free(ls);
+	fflush(stdout);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 :
+	    jobs_db_fail(db, "unable to read", err);
+}
+
+static int
+cmd_logs(const char *job, const struct args *a)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_err err = { 0, "" };
+	int64_t after = 0;
+	cJSON *arr = NULL;
+	int rc;
+
+	if ((rc = open_ledger(&db, opts.json)) != 0) {
+		if (rc > 0 && opts.json && !a->follow)
+			print_json(cJSON_CreateArray());
+		return exit_for(rc);
+	}
+	if (opts.json && !a->follow)
+		arr = cJSON_CreateArray();
+	do {
+		if (print_logs(db, job, a, &after, opts.json, arr, &err) < 0) {
+			jobs_db_close(db);
+			cJSON_Delete(arr);
+			return fail(JOBS_ETEMP, "%s", err.msg);
+		}
+		if (a->follow)
+			jobs_clock_sleep_ms(1000);
+	} while (a->follow && !ferror(stdout));
+	jobs_db_close(db);
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+struct pause {
+	const char *job, *reason, *by;
+	int paused;
+	int64_t now;
+};
+
+static int
+pause_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
+{
+	struct pause *p = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (jobs_db_prepare(db, "INSERT INTO jobs (name, paused, paused_reason,"
+	    " paused_by, paused_at, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?5) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused,"
+	    " paused_reason = excluded.paused_reason, paused_by = excluded.paused_by,"
+	    " paused_at = excluded.paused_at", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, p->job, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, p->paused);
+	jobs_db_bind_text(st, 3, p->paused ? p->reason : NULL);
+	jobs_db_bind_text(st, 4, p->paused ? p->by : NULL);
+	if (p->paused)
+		sqlite3_bind_int64(st, 5, p->now);
+	else
+		sqlite3_bind_int64(st, 5, p->now);
+	sqlite3_bind_text(st, 6, jobs_registry_find(p->job) ? "program" : "command",
+	    -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+}
+
+static int
+cmd_pause(const char *job, int paused, const struct args *a)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_err err = { 0, "" };
+	struct passwd *pw = getpwuid(getuid());
+	char by[128], host[64] = "";
+	struct pause p = { job, a->reason, by, paused, jobs_clock_now_ms() };
+	int rc;
+
+	if (jobs_name_check(job, &err) < 0)
+		return fail(JOBS_EUSAGE, "%s", err.msg);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(by, sizeof(by), "%s@%s", pw ? pw->pw_name : "?", host);
+	/* An operator may pause a job before its first run: create the ledger. */
+	if (jobs_db_open(&db, opts.db, JOBS_DB_LEDGER, JOBS_DB_CREATE |
+	    JOBS_DB_MIGRATE, &err) < 0)
+		return fail(err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP,
+		    "%s", err.msg);
+	rc = jobs_db_tx(db, pause_tx, &p, &err);
+	jobs_db_close(db);
+	if (rc < 0)
+		return fail(JOBS_ETEMP, "%s", err.msg);
+	return 0;
+}
+
+/* Run the job now in the foreground, recorded as trigger=manual. */
+static int
+cmd_trigger(const char *job, int argc, char **argv)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_err err = { 0, "" };
+	sqlite3_stmt *st = NULL;
+	char kind[16] = "", dir[4096], path[4200];
+	char *command = NULL;
+	cJSON *args = NULL;
+	char **av = NULL;
+	int i, n = 0, rc;
+
+	if (jobs_name_check(job, &err) < 0)
+		return fail(JOBS_EUSAGE, "%s", err.msg);
+	if ((rc = open_ledger(&db, 1)) < 0)
+		return JOBS_ETEMP;
+	if (rc == 0) {
+		if (jobs_db_prepare(db, "SELECT kind, command FROM jobs WHERE name = ?",
+		    &st, &err) == 0) {
+			sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				jobs_db_column_copy(st, 0, kind, sizeof(kind));
+				if (sqlite3_column_text(st, 1))
+					command = strdup((const char *)sqlite3_column_text(st, 1));
+			}
+			sqlite3_finalize(st);
+		}
+		jobs_db_close(db);
+	}
+	if (jobs_fs_selfdir(dir, sizeof(dir)) < 0)
+		snprintf(dir, sizeof(dir), ".");
+	setenv("JOBS_TRIGGER", "manual", 1);
+	setenv("JOBS_DB", opts.db, 1);
+	setenv("JOBS_APP_DB", opts.app_db, 1);
+	if (strcmp(kind, "command") == 0) {
+		if (command == NULL)
+			return fail(EXIT_NOTFOUND, "%s: its last command line held a"
+			    " secret and was not recorded: run it by hand", job);
+		args = cJSON_Parse(command);
+		free(command);
+		n = cJSON_GetArraySize(args);
+		if (!cJSON_IsArray(args) || n == 0) {
+			cJSON_Delete(args);
+			return fail(JOBS_EFAIL, "%s: the recorded command is unreadable",
+			    job);
+		}
+		if ((av = calloc((size_t)(n + argc + 2), sizeof(*av))) == NULL)
+			return fail(JOBS_ETEMP, "out of memory");
+		snprintf(path, sizeof(path), "%s/jobs-run", dir);
+		av[0] = path;
+		for (i = 0; i < n; i++)
+			av[i + 1] = cJSON_GetArrayItem(args, i)->valuestring;
+		if (argc > 0)
+			fprintf(stderr, "jobs-status: %s re-runs its recorded command;"
+			    " extra arguments ignored\n", job);
+	} else if (strcmp(kind, "program") == 0 || jobs_registry_find(job)) {
+		free(command);
+		if (strncmp(job, "jobs-", 5) != 0)
+			return fail(EXIT_NOTFOUND, "%s is not a jobs program", job);
+		snprintf(path, sizeof(path), "%s/%s", dir, job);
+		if ((av = calloc((size_t)(argc + 2), sizeof(*av))) == NULL)
+			return fail(JOBS_ETEMP, "out of memory");
+		av[0] = path;
+		for (i = 0; i < argc; i++)
+			av[i + 1] = argv[i];
+	} else {
+		free(command);
+		return fail(EXIT_NOTFOUND, "no job named '%s' in %s", job, opts.db);
+	}
+	fflush(NULL);
+	execv(av[0], av);
+	rc = errno;
+	fprintf(stderr, "jobs-status: unable to run %s: %s\n", av[0], strerror(rc));
+	free(av);
+	cJSON_Delete(args);
+	return rc == ENOENT ? 127 : 126;
+}
+
+static int
+check_state(const struct jobs_health *h)
+{
+	switch (h->state) {
+	case JOBS_UNHEALTHY:
+		return strcmp(h->last_status, "succeeded") == 0 ? CHECK_WARNING :
+		    CHECK_CRITICAL;
+	case JOBS_DEGRADED:
+		return CHECK_WARNING;
+	default:
+		return CHECK_OK;
+	}
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct jobs_db *db = NULL;
+	struct jobs_health *hs = NULL;
+	struct jobs_err err = { 0, "" };
+	int64_t now = jobs_clock_now_ms();
+	int n = 0, i, j, worst = CHECK_OK, rc, faults = 0;
+	char line[1024] = "";
+	size_t len = 0;
+
+	for (i = 0; i < argc; i++)
+		if (jobs_name_check(argv[i], &err) < 0) {
+			printf("UNKNOWN: %s\n", err.msg);
+			return CHECK_UNKNOWN;
+		}
+	if (jobs_db_open(&db, opts.db, JOBS_DB_LEDGER, 0, &err) < 0 &&
+	    (err.code != JOBS_ETEMP || jobs_db_open(&db, opts.db, JOBS_DB_LEDGER,
+	    JOBS_DB_READONLY, &err) < 0)) {
+		printf("UNKNOWN: %s\n", err.code == JOBS_ENOINPUT ?
+		    "no ledger: no job has run yet" : err.msg);
+		return CHECK_UNKNOWN;
+	}
+	jobs_health_reap(db, &err);
+	rc = jobs_health_load(db, NULL, now, &hs, &n, &err);
+	jobs_db_close(db);
+	if (rc < 0) {
+		printf("UNKNOWN: %s\n", err.msg);
+		return CHECK_UNKNOWN;
+	}
+	for (i = 0; i < argc; i++) {
+		for (j = 0; j < n && strcmp(hs[j].name, argv[i]) != 0; j++)
+			;
+		if (j == n) {
+			printf("UNKNOWN: no job named %s in the ledger\n", argv[i]);
+			free(hs);
+			return CHECK_UNKNOWN;
+		}
+	}
+	for (j = 0; j < n; j++) {
+		int s;
+
+		for (i = 0; i < argc && strcmp(hs[j].name, argv[i]) != 0; i++)
+			;
+		if (argc > 0 && i == argc)
+			continue;
+		if ((s = check_state(&hs[j])) == CHECK_OK)
+			continue;
+		faults++;
+		if (s > worst)
+			worst = s;
+		if (len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s",
+			    faults > 1 ? ", " : "", hs[j].name, jobs_health_name(hs[j].state));
+	}
+	if (faults == 0)
+		printf("OK: %d job%s healthy\n", argc ? argc : n, (argc ? argc : n) == 1 ?
+		    "" : "s");
+	else {
+		char clean[1024];
+
+		jobs_text_clean(line, strlen(line), clean, sizeof(clean), 0);
+		printf("%s: %s\n", names[worst], clean);
+	}
+	/* Then one line a job at fault, with why. */
+	for (j = 0; j < n; j++) {
+		const struct jobs_health *h = &hs[j];
+		char r[16];
+
+		for (i = 0; i < argc && strcmp(h->name, argv[i]) != 0; i++)
+			;
+		if ((argc > 0 && i == argc) || check_state(h) == CHECK_OK)
+			continue;
+		rate(h->success_rate, r, sizeof(r));
+		printf("%s: %s, last run %s, success %s of %d", h->name,
+		    jobs_health_name(h->state), h->last_status, r, h->finished);
+		if (h->consecutive_failures)
+			printf(", %d consecutive failures", h->consecutive_failures);
+		if (h->last_error[0]) {
+			printf(": ");
+			put_clean(h->last_error, 0);
+		}
+		putchar('\n');
+	}
+	free(hs);
+	return worst;
+}
+
+static int
+cmd_migrate(void)
+{
+	struct jobs_db *db = NULL;
+	struct jobs_err err = { 0, "" };
+	int k;
+
+	for (k = JOBS_DB_LEDGER; k <= JOBS_DB_APP; k++) {
+		const char *path = k == JOBS_DB_LEDGER ? opts.db : opts.app_db;
+
+		if (jobs_db_open(&db, path, (enum jobs_db_kind)k, JOBS_DB_CREATE |
+		    JOBS_DB_MIGRATE | JOBS_DB_CHECK, &err) < 0)
+			return fail(err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP,
+			    "%s", err.msg);
+		if (!opts.quiet)
+			printf("%s %s: schema version %d\n",
+			    jobs_db_kind_name((enum jobs_db_kind)k), path,
+			    jobs_db_version(db, &err));
+		jobs_db_close(db);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a = { NULL, NULL, 0, 0, JOBS_DEBUG, 0 };
+	struct jobs_opt_extra extra = { status_opts, handle, &a };
+	struct jobs_err err = { 0, "" };
+	const char *cmd;
+	int first, nargs, check;
+	char **args;
+
+	/* check's own usage errors are UNKNOWN (3), as monitoring plugins do. */
+	check = argc > 1 && strcmp(argv[1], "check") == 0;
+	if ((first = jobs_opts_parse(&opts, argc, argv, &extra, 0, &err)) < 0) {
+		if (check) {
+			printf("UNKNOWN: %s\n", err.msg);
+			return CHECK_UNKNOWN;
+		}
+		fprintf(stderr, "jobs-status: %s\n%s", err.msg, usage);
+		return JOBS_EUSAGE;
+	}
+	if (opts.help) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (opts.version) {
+		printf("jobs-status %s\n", JOBS_VERSION);
+		return 0;
+	}
+	if (jobs_clock_init(opts.now, &err) < 0) {
+		if (check) {
+			printf("UNKNOWN: %s\n", err.msg);
+			return CHECK_UNKNOWN;
+		}
+		return fail(JOBS_EUSAGE, "%s", err.msg);
+	}
+	color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	cmd = first < argc ? argv[first] : NULL;
+	args = argv + first + 1;
+	nargs = cmd ? argc - first - 1 : 0;
+	if (cmd == NULL)
+		return cmd_table();
+	if (strcmp(cmd, "show") == 0 && nargs == 1)
+		return cmd_show(args[0]);
+	if (strcmp(cmd, "runs") == 0 && nargs <= 1)
+		return cmd_runs(nargs ? args[0] : NULL, &a);
+	if (strcmp(cmd, "logs") == 0 && nargs <= 1)
+		return cmd_logs(nargs ? args[0] : NULL, &a);
+	if (strcmp(cmd, "pause") == 0 && nargs == 1)
+		return cmd_pause(args[0], 1, &a);
+	if (strcmp(cmd, "resume") == 0 && nargs == 1)
+		return cmd_pause(args[0], 0, &a);
+	if (strcmp(cmd, "trigger") == 0 && nargs >= 1)
+		return cmd_trigger(args[0], nargs - 1, args + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(nargs, args);
+	if (strcmp(cmd, "migrate") == 0 && nargs == 0)
+		return cmd_migrate();
+	if (check)
+		return CHECK_UNKNOWN;
+	fprintf(stderr, "jobs-status: %s '%s'\n%s", strcmp(cmd, "show") == 0 ||
+	    strcmp(cmd, "runs") == 0 || strcmp(cmd, "logs") == 0 ||
+	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
+	    strcmp(cmd, "trigger") == 0 || strcmp(cmd, "migrate") == 0 ?
+	    "wrong number of arguments for" : "unknown command", cmd, usage);
+	return JOBS_EUSAGE;
+}

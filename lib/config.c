@@ -1,0 +1,226 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "config.h"
+#include "err.h"
+
+#define CONFIG_MAX (1024 * 1024)
+
+/* Top-level keys this version knows; a typo is an error, not a default. */
+static const char *const known_keys[] = { "retention", "jobs", NULL };
+
+static int
+known(const char *key)
+{
+	int i;
+
+	for (i = 0; known_keys[i]; i++)
+		if (strcmp(known_keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+digest(const char *buf, size_t n, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)buf[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int
+validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
+{
+	const cJSON *it, *job, *jobs;
+	int64_t v;
+
+	if (!cJSON_IsObject(c->root))
+		return jobs_err_set(err, JOBS_EUSAGE, "config %s: want a JSON object",
+		    path);
+	cJSON_ArrayForEach(it, c->root)
+		if (!known(it->string))
+			return jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown key"
+			    " '%.60s'", path, it->string);
+	if ((it = jobs_config_section(c, "retention")) != NULL) {
+		const cJSON *r;
+
+		if (!cJSON_IsObject(it))
+			return jobs_err_set(err, JOBS_EUSAGE, "config %s: retention"
+			    " must be an object", path);
+		cJSON_ArrayForEach(r, it) {
+			int rc;
+
+			if (strcmp(r->string, "executions_min") == 0)
+				rc = jobs_config_count(it, r->string, &v, err);
+			else if (strcmp(r->string, "executions") == 0 ||
+			    strcmp(r->string, "failures") == 0 ||
+			    strcmp(r->string, "logs") == 0 ||
+			    strcmp(r->string, "skipped") == 0)
+				rc = jobs_config_duration(it, r->string, &v, err);
+			else
+				rc = jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown"
+				    " key retention.%.60s", path, r->string);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	if ((jobs = cJSON_GetObjectItemCaseSensitive(c->root, "jobs")) != NULL) {
+		if (!cJSON_IsObject(jobs))
+			return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs must be"
+			    " an object of job names", path);
+		cJSON_ArrayForEach(job, jobs) {
+			if (!cJSON_IsObject(job))
+				return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs.%.64s"
+				    " must be an object", path, job->string);
+			if (jobs_config_duration(job, "timeout", &v, err) < 0 ||
+			    jobs_config_duration(job, "grace", &v, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+jobs_config_load(struct jobs_config *c, const char *path, int explicit,
+    struct jobs_err *err)
+{
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !explicit)
+			return 0;
+		return jobs_err_set(err, JOBS_EUSAGE, "unable to read config %s: %s",
+		    path, strerror(errno));
+	}
+	if ((buf = malloc(CONFIG_MAX + 1)) == NULL) {
+		jobs_err_set(err, JOBS_ETEMP, "out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, CONFIG_MAX + 1, f);
+	if (ferror(f)) {
+		jobs_err_set(err, JOBS_EUSAGE, "unable to read config %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (n > CONFIG_MAX) {
+		jobs_err_set(err, JOBS_EUSAGE, "config %s: larger than 1 MiB", path);
+		goto out;
+	}
+	buf[n] = '\0';
+	digest(buf, n, c->digest);
+	if ((c->root = cJSON_ParseWithLength(buf, n)) == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		int line = 1;
+		const char *p;
+
+		for (p = buf; at && p < at && p < buf + n; p++)
+			line += *p == '\n';
+		jobs_err_set(err, JOBS_EUSAGE, "config %s: line %d: not valid JSON",
+		    path, line);
+		goto out;
+	}
+	if (validate(c, path, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		jobs_config_free(c);
+	free(buf);
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+void
+jobs_config_free(struct jobs_config *c)
+{
+	if (c == NULL)
+		return;
+	cJSON_Delete(c->root);
+	c->root = NULL;
+}
+
+const struct cJSON *
+jobs_config_section(const struct jobs_config *c, const char *name)
+{
+	if (c == NULL || c->root == NULL)
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(c->root, name);
+}
+
+const struct cJSON *
+jobs_config_job(const struct jobs_config *c, const char *job)
+{
+	const cJSON *jobs = jobs_config_section(c, "jobs");
+
+	return jobs ? cJSON_GetObjectItemCaseSensitive(jobs, job) : NULL;
+}
+
+int
+jobs_config_duration(const struct cJSON *obj, const char *key, int64_t *ms,
+    struct jobs_err *err)
+{
+	const cJSON *it = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+
+	if (it == NULL)
+		return 0;
+	if (cJSON_IsNumber(it) && it->valuedouble >= 0 &&
+	    it->valuedouble < 100.0 * 365 * 86400) {
+		*ms = (int64_t)(it->valuedouble * 1000);
+		return 1;
+	}
+	if (cJSON_IsString(it)) {
+		struct jobs_err e;
+
+		if (jobs_clock_parse_duration(it->valuestring, ms, &e) == 0)
+			return 1;
+	}
+	return jobs_err_set(err, JOBS_EUSAGE, "config: %s: want a duration such as"
+	    " \"90s\", \"30d\" or a number of seconds", key);
+}
+
+int
+jobs_config_count(const struct cJSON *obj, const char *key, int64_t *n,
+    struct jobs_err *err)
+{
+	const cJSON *it = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 1e12 ||
+	    it->valuedouble != (double)(int64_t)it->valuedouble)
+		return jobs_err_set(err, JOBS_EUSAGE, "config: %s: want a whole"
+		    " number", key);
+	*n = (int64_t)it->valuedouble;
+	return 1;
+}
+
+int
+jobs_config_string(const struct cJSON *obj, const char *key, const char **s,
+    struct jobs_err *err)
+{
+	const cJSON *it = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsString(it))
+		return jobs_err_set(err, JOBS_EUSAGE, "config: %s: want a string", key);
+	*s = it->valuestring;
+	return 1;
+}

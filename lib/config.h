@@ -1,0 +1,54 @@
+/*
+ * config.h - the JSON configuration file (jobs-config(5)).
+ *
+ * Absent is fine unless it was named explicitly.  The whole file is
+ * validated on load: unknown top-level keys, wrong types and bad durations
+ * are configuration errors (exit 2), never silently ignored.
+ */
+#ifndef JOBS_CONFIG_H
+#define JOBS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+struct jobs_err;
+
+struct jobs_config {
+	struct cJSON *root;	/* owned; NULL when there is no file */
+	char digest[17];	/* FNV-1a 64 of the file's bytes, hex; "" if none */
+};
+
+/*
+ * Load path into c.  A missing file is an error only when explicit is set.
+ * 0 or -1 with err (JOBS_EUSAGE).  Free with jobs_config_free().
+ */
+int jobs_config_load(struct jobs_config *c, const char *path, int explicit,
+    struct jobs_err *err);
+
+void jobs_config_free(struct jobs_config *c);
+
+/* The object for one section ("retention") or NULL. */
+const struct cJSON *jobs_config_section(const struct jobs_config *c,
+    const char *name);
+
+/* The per-job object jobs.<job> or NULL. */
+const struct cJSON *jobs_config_job(const struct jobs_config *c, const char *job);
+
+/*
+ * Read a duration (a string like "90s" or a number of seconds) at key in
+ * obj.  Returns 1 and sets *ms when present, 0 when absent (NULL obj too),
+ * -1 with err when malformed.
+ */
+int jobs_config_duration(const struct cJSON *obj, const char *key, int64_t *ms,
+    struct jobs_err *err);
+
+/* Read a non-negative whole number; same returns. */
+int jobs_config_count(const struct cJSON *obj, const char *key, int64_t *n,
+    struct jobs_err *err);
+
+/* Read a string; same returns (*s points into the config). */
+int jobs_config_string(const struct cJSON *obj, const char *key, const char **s,
+    struct jobs_err *err);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * db.h - the two SQLite files: the ledger and the application database.
+ *
+ * Opening applies the DESIGN §2 rules (0700 directory, 0600 file,
+ * SQLITE_OPEN_NOFOLLOW, application_id, no NFS for the ledger, WAL,
+ * busy timeout, trusted_schema=OFF) and, when asked, migrates the file's
+ * component of schema.sql in one BEGIN IMMEDIATE transaction.  Every write
+ * goes through jobs_db_tx(), which retries the whole transaction on
+ * SQLITE_BUSY until a deadline.
+ */
+#ifndef JOBS_DB_H
+#define JOBS_DB_H
+
+#include <sqlite3.h>
+
+struct jobs_err;
+
+enum jobs_db_kind {
+	JOBS_DB_LEDGER = 0,
+	JOBS_DB_APP = 1,
+};
+
+enum {
+	JOBS_DB_CREATE = 1,	/* create the directory and file if missing */
+	JOBS_DB_MIGRATE = 2,	/* apply pending migrations */
+	JOBS_DB_CHECK = 4,	/* check existing tables' columns even if current */
+	JOBS_DB_READONLY = 8,	/* open read-only (no migration, no writes) */
+};
+
+struct jobs_db {
+	sqlite3 *h;
+	enum jobs_db_kind kind;
+	int busy_ms;		/* how long a write may keep retrying */
+	char path[4096];
+};
+
+/*
+ * Open the file at path as kind.  On success *out owns a handle the caller
+ * frees with jobs_db_close().  On failure returns -1 and err->code is
+ * JOBS_ENOINPUT (missing, without JOBS_DB_CREATE), JOBS_EUSAGE (a file that
+ * is not what it should be, a newer schema, missing columns, NFS) or
+ * JOBS_ETEMP (cannot open or busy).
+ */
+int jobs_db_open(struct jobs_db **out, const char *path, enum jobs_db_kind kind,
+    int flags, struct jobs_err *err);
+
+/* Close and free db; accepts NULL. */
+void jobs_db_close(struct jobs_db *db);
+
+/* The name used in messages: "ledger" or "application database". */
+const char *jobs_db_kind_name(enum jobs_db_kind kind);
+
+/*
+ * Run fn inside BEGIN IMMEDIATE ... COMMIT.  fn returns 0 to commit or -1
+ * (with err) to roll back.  When the transaction fails on SQLITE_BUSY or
+ * SQLITE_LOCKED anywhere (fn included) it is rolled back and run again, with
+ * a little jitter, until db->busy_ms has passed (then err->code is
+ * JOBS_ETEMP).  fn must therefore be safe to run more than once.
+ */
+int jobs_db_tx(struct jobs_db *db,
+    int (*fn)(struct jobs_db *db, void *arg, struct jobs_err *err), void *arg,
+    struct jobs_err *err);
+
+/* Prepare sql; -1 with err on failure.  The caller finalizes *st. */
+int jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
+    struct jobs_err *err);
+
+/* Describe the handle's last error in err (code from the SQLite result). */
+int jobs_db_fail(struct jobs_db *db, const char *what, struct jobs_err *err);
+
+/* Run SQL without results (no bound values); -1 with err. */
+int jobs_db_exec(struct jobs_db *db, const char *sql, struct jobs_err *err);
+
+/* The schema version of component kind in db (0 when none); -1 with err. */
+int jobs_db_version(struct jobs_db *db, struct jobs_err *err);
+
+/* The newest version of kind that this program knows. */
+int jobs_db_known_version(enum jobs_db_kind kind);
+
+/* Bind text or NULL. */
+int jobs_db_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Column text copied into buf (empty when NULL). */
+void jobs_db_column_copy(sqlite3_stmt *st, int i, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,258 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "err.h"
+#include "health.h"
+#include "lock.h"
+
+static const char *const state_names[] = { "healthy", "degraded", "unhealthy",
+    "new", "paused" };
+
+const char *
+jobs_health_name(enum jobs_health_state s)
+{
+	return state_names[s];
+}
+
+static int
+is_failure(const char *status)
+{
+	return strcmp(status, "failed") == 0 || strcmp(status, "timeout") == 0 ||
+	    strcmp(status, "abandoned") == 0;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted v[0..n). */
+static int64_t
+percentile(const int64_t *v, int n, int p)
+{
+	int rank = (p * n + 99) / 100;
+
+	return v[rank > 0 ? rank - 1 : 0];
+}
+
+void
+jobs_health_classify(const struct jobs_health_run *runs, int n,
+    struct jobs_health *h)
+{
+	int64_t d[JOBS_HEALTH_WINDOW], sum = 0;
+	int i, nd = 0, counted, last_failed = 0, recent_failure = 0, streak = 1,
+	    seen_counted = 0;
+
+	if (n > JOBS_HEALTH_WINDOW)
+		n = JOBS_HEALTH_WINDOW;
+	h->finished = n;
+	h->succeeded = h->failures = h->consecutive_failures = 0;
+	h->avg_ms = h->p50_ms = h->p95_ms = -1;
+	for (i = 0; i < n; i++) {
+		int fail = is_failure(runs[i].status);
+		int ok = strcmp(runs[i].status, "succeeded") == 0;
+
+		h->succeeded += ok;
+		h->failures += fail;
+		if (ok || fail) {
+			if (!seen_counted)
+				last_failed = fail;
+			seen_counted = 1;
+			if (streak && fail)
+				h->consecutive_failures++;
+			else if (ok)
+				streak = 0;
+		}
+		if (fail && i < 5)
+			recent_failure = 1;
+		if (runs[i].duration_ms >= 0 && nd < JOBS_HEALTH_WINDOW) {
+			d[nd++] = runs[i].duration_ms;
+			sum += runs[i].duration_ms;
+		}
+	}
+	counted = h->succeeded + h->failures;
+	h->success_rate = counted ? (double)h->succeeded / counted : -1;
+	if (nd > 0) {
+		qsort(d, (size_t)nd, sizeof(d[0]), cmp64);
+		h->avg_ms = sum / nd;
+		h->p50_ms = percentile(d, nd, 50);
+		h->p95_ms = percentile(d, nd, 95);
+	}
+	if (counted == 0)
+		h->state = n == 0 ? JOBS_NEW : JOBS_HEALTHY;
+	else if (last_failed || h->success_rate < 0.70)
+		h->state = JOBS_UNHEALTHY;
+	else if (h->success_rate <= 0.90 || recent_failure)
+		h->state = JOBS_DEGRADED;
+	else
+		h->state = JOBS_HEALTHY;
+}
+
+int
+jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	char (*jobs)[65] = NULL;
+	int n = 0, i, changed = 0;
+
+	if (sqlite3_db_readonly(db->h, "main") == 1)
+		return 0;
+	if (jobs_db_prepare(db, "SELECT DISTINCT job FROM executions WHERE"
+	    " status = 'running'", &st, err) < 0)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char (*more)[65] = realloc(jobs, (size_t)(n + 1) * sizeof(*jobs));
+
+		if (more == NULL)
+			break;
+		jobs = more;
+		jobs_db_column_copy(st, 0, jobs[n++], sizeof(jobs[0]));
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		if (jobs_lock_held(db->path, jobs[i], err) != 0)
+			continue;	/* alive, or unknown: leave it */
+		/* The lock is free, so no live process owns these rows. */
+		if (jobs_db_prepare(db, "UPDATE executions SET status = 'abandoned',"
+		    " reason = 'died', finished_at = coalesce(finished_at,"
+		    " started_at), error = 'the process (pid ' || coalesce(pid, '?')"
+		    " || ' on ' || coalesce(host, '?') || ') ended without"
+		    " recording an outcome' WHERE job = ? AND status = 'running'",
+		    &up, err) < 0)
+			break;
+		sqlite3_bind_text(up, 1, jobs[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(up) == SQLITE_DONE)
+			changed += sqlite3_changes(db->h);
+		sqlite3_finalize(up);
+	}
+	free(jobs);
+	return changed;
+}
+
+/* Fill the parts of h that come from the executions table. */
+static int
+load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
+    struct jobs_err *err)
+{
+	struct jobs_health_run runs[JOBS_HEALTH_WINDOW];
+	sqlite3_stmt *st = NULL;
+	int n = 0, rc = -1;
+
+	if (jobs_db_prepare(db, "SELECT status, duration_ms FROM executions WHERE"
+	    " job = ? AND status IN ('succeeded', 'failed', 'timeout', 'cancelled',"
+	    " 'abandoned') ORDER BY id DESC LIMIT 20", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && n < JOBS_HEALTH_WINDOW) {
+		jobs_db_column_copy(st, 0, runs[n].status, sizeof(runs[n].status));
+		runs[n].duration_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_finalize(st);
+	jobs_health_classify(runs, n, h);
+
+	if (jobs_db_prepare(db, "SELECT count(*) FROM executions WHERE job = ?"
+	    " AND started_at >= ? AND status != 'skipped'", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms - 86400000LL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		h->runs_24h = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	if (jobs_db_prepare(db, "SELECT started_at, status, clock, id FROM"
+	    " executions WHERE job = ? AND status != 'skipped' ORDER BY id DESC"
+	    " LIMIT 1", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		h->last_run_ms = sqlite3_column_int64(st, 0);
+		jobs_db_column_copy(st, 1, h->last_status, sizeof(h->last_status));
+		h->last_pinned = sqlite3_column_text(st, 2) &&
+		    strcmp((const char *)sqlite3_column_text(st, 2), "pinned") == 0;
+		if (strcmp(h->last_status, "running") == 0) {
+			h->running_id = sqlite3_column_int64(st, 3);
+			h->running_since = h->last_run_ms;
+		}
+	}
+	sqlite3_finalize(st);
+
+	if (jobs_db_prepare(db, "SELECT started_at FROM executions WHERE job = ?"
+	    " AND status = 'succeeded' ORDER BY id DESC LIMIT 1", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		h->last_success_ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+
+	if (jobs_db_prepare(db, "SELECT started_at, error FROM executions WHERE"
+	    " job = ? AND status IN ('failed', 'timeout', 'abandoned') ORDER BY id"
+	    " DESC LIMIT 1", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		h->last_failure_ms = sqlite3_column_int64(st, 0);
+		jobs_db_column_copy(st, 1, h->last_error, sizeof(h->last_error));
+	}
+	sqlite3_finalize(st);
+	rc = 0;
+	return rc;
+}
+
+int
+jobs_health_load(struct jobs_db *db, const char *only, int64_t now_ms,
+    struct jobs_health **out, int *n, struct jobs_err *err)
+{
+	struct jobs_health *hs = NULL;
+	sqlite3_stmt *st = NULL;
+	int count = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	if (jobs_db_prepare(db, only ?
+	    "SELECT name, kind, paused, paused_reason, paused_by, paused_at FROM"
+	    " jobs WHERE name = ?" :
+	    "SELECT name, kind, paused, paused_reason, paused_by, paused_at FROM"
+	    " jobs ORDER BY name", &st, err) < 0)
+		return -1;
+	if (only)
+		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct jobs_health *more = realloc(hs, (size_t)(count + 1) * sizeof(*hs));
+
+		if (more == NULL) {
+			sqlite3_finalize(st);
+			free(hs);
+			return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+		}
+		hs = more;
+		memset(&hs[count], 0, sizeof(hs[count]));
+		jobs_db_column_copy(st, 0, hs[count].name, sizeof(hs[count].name));
+		jobs_db_column_copy(st, 1, hs[count].kind, sizeof(hs[count].kind));
+		hs[count].paused = sqlite3_column_int(st, 2);
+		jobs_db_column_copy(st, 3, hs[count].paused_reason,
+		    sizeof(hs[count].paused_reason));
+		jobs_db_column_copy(st, 4, hs[count].paused_by,
+		    sizeof(hs[count].paused_by));
+		hs[count].paused_at = sqlite3_column_int64(st, 5);
+		count++;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < count; i++) {
+		if (load_one(db, &hs[i], now_ms, err) < 0) {
+			free(hs);
+			return -1;
+		}
+		if (hs[i].paused)
+			hs[i].state = JOBS_PAUSED;
+	}
+	*out = hs;
+	*n = count;
+	return 0;
+}

@@ -1,0 +1,100 @@
+-- schema.sql - the one schema of the toolkit, built into every program.
+--
+-- Two components, each with its own version in jobs_schema(component,
+-- version): "ledger" (the toolkit's record, JOBS_DB) and "app" (the
+-- application database, JOBS_APP_DB).  A "-- @component NAME" line starts a
+-- component, a "-- @version N" line starts the statements that migrate it
+-- from N-1 to N.  Versions are only ever appended; a released version's
+-- statements never change.  Tables an application may already have use
+-- CREATE TABLE IF NOT EXISTS and are then checked column by column.
+
+-- @component ledger
+-- @version 1
+
+CREATE TABLE jobs (
+	name		TEXT PRIMARY KEY,
+	paused		INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+	paused_reason	TEXT,
+	paused_by	TEXT,
+	paused_at	INTEGER,		-- epoch ms
+	timeout_ms	INTEGER,		-- per-job overrides (NULL: default)
+	grace_s		INTEGER,
+	retention_days	INTEGER,
+	kind		TEXT NOT NULL DEFAULT 'program'
+			CHECK (kind IN ('program', 'command')),
+	command		TEXT,			-- JSON argv that trigger re-runs
+	created_at	INTEGER NOT NULL	-- epoch ms
+);
+
+CREATE TABLE schedules (
+	job		TEXT NOT NULL,
+	expr		TEXT NOT NULL,
+	tz		TEXT NOT NULL DEFAULT '',
+	source		TEXT NOT NULL CHECK (source IN ('declared', 'crontab')),
+	first_seen	INTEGER NOT NULL,	-- epoch ms
+	last_seen	INTEGER NOT NULL,
+	PRIMARY KEY (job, expr, tz, source)
+);
+
+CREATE TABLE executions (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	job		TEXT NOT NULL,
+	trigger		TEXT NOT NULL DEFAULT 'cron'
+			CHECK (trigger IN ('cron', 'manual', 'retry')),
+	status		TEXT NOT NULL CHECK (status IN ('running', 'succeeded',
+			'failed', 'timeout', 'cancelled', 'skipped', 'abandoned')),
+	reason		TEXT,			-- why skipped or abandoned
+	started_at	INTEGER NOT NULL,	-- epoch ms, the run's logical clock
+	finished_at	INTEGER,
+	duration_ms	INTEGER,		-- from the monotonic clock
+	exit_code	INTEGER,
+	pid		INTEGER,
+	host		TEXT,
+	uid		INTEGER,
+	cwd		TEXT,
+	argv		TEXT,			-- JSON array, secrets redacted
+	version		TEXT,
+	config_digest	TEXT,
+	clock		TEXT NOT NULL DEFAULT 'real' CHECK (clock IN ('real', 'pinned')),
+	schedule	TEXT,
+	tz		TEXT,
+	timeout_ms	INTEGER,
+	items_ok	INTEGER NOT NULL DEFAULT 0,
+	items_failed	INTEGER NOT NULL DEFAULT 0,
+	items_skipped	INTEGER NOT NULL DEFAULT 0,
+	metrics		TEXT,			-- JSON object
+	error		TEXT,
+	stdout_head	TEXT,
+	stdout_tail	TEXT,
+	stdout_bytes	INTEGER,
+	stderr_head	TEXT,
+	stderr_tail	TEXT,
+	stderr_bytes	INTEGER
+);
+CREATE INDEX executions_job_id ON executions (job, id);
+CREATE INDEX executions_job_started ON executions (job, started_at);
+CREATE INDEX executions_running ON executions (job) WHERE status = 'running';
+
+CREATE TABLE logs (
+	id		INTEGER PRIMARY KEY,
+	execution_id	INTEGER,
+	job		TEXT NOT NULL,
+	at		INTEGER NOT NULL,	-- epoch ms
+	level		TEXT NOT NULL CHECK (level IN ('debug', 'info', 'warn', 'error')),
+	message		TEXT NOT NULL
+);
+CREATE INDEX logs_execution ON logs (execution_id);
+CREATE INDEX logs_job_at ON logs (job, at);
+
+-- @component app
+-- @version 1
+
+-- Where each job has got to in the application's data: a job's outputs
+-- commit in the same transaction as the cursor that says they were made.
+CREATE TABLE IF NOT EXISTS job_cursors (
+	job		TEXT NOT NULL,
+	name		TEXT NOT NULL,
+	value		TEXT,
+	updated_at	INTEGER NOT NULL,	-- epoch s
+	PRIMARY KEY (job, name)
+);
