@@ -73,35 +73,24 @@ trigger_command(int argc, char **argv)
 static void
 print_stream(const char *name, const struct jobs_capture *cap)
 {
-	char *tail, *clean;
-	uint64_t omitted;
+	char *text, *clean, *red;
 
 	if (cap->total == 0)
 		return;
 	fprintf(stderr, "--- %s (%llu bytes) ---\n", name,
 	    (unsigned long long)cap->total);
-	if ((clean = jobs_text_clean_dup(cap->head, cap->headlen, JOBS_TEXT_NEWLINES))) {
-		char *red = jobs_secret_redact(clean);
-
-		fputs(red ? red : "", stderr);
-		free(red);
-		free(clean);
+	if ((text = jobs_capture_text(cap)) == NULL)
+		return;
+	clean = jobs_text_clean_dup(text, strlen(text), JOBS_TEXT_NEWLINES);
+	red = clean ? jobs_secret_redact(clean) : NULL;
+	if (red) {
+		fputs(red, stderr);
+		if (red[0] && red[strlen(red) - 1] != '\n')
+			fputc('\n', stderr);
 	}
-	if ((tail = jobs_capture_tail(cap, &omitted)) != NULL) {
-		if (omitted)
-			fprintf(stderr, "\n[... %llu bytes omitted ...]\n",
-			    (unsigned long long)omitted);
-		if ((clean = jobs_text_clean_dup(tail, strlen(tail),
-		    JOBS_TEXT_NEWLINES))) {
-			char *red = jobs_secret_redact(clean);
-
-			fputs(red ? red : "", stderr);
-			free(red);
-			free(clean);
-		}
-		free(tail);
-	}
-	fputc('\n', stderr);
+	free(red);
+	free(clean);
+	free(text);
 }
 
 int
@@ -215,6 +204,7 @@ main(int argc, char **argv)
 	} else if (res.stopped) {
 		status = "cancelled";
 		code = 128 + jobs_run_signal;
+		jobs_log(&c, JOBS_WARN, "stopped by signal %d", (int)jobs_run_signal);
 		snprintf(c.error, sizeof(c.error), "stopped by signal %d",
 		    (int)jobs_run_signal);
 	} else if (res.timed_out) {
@@ -231,7 +221,7 @@ main(int argc, char **argv)
 		code = WEXITSTATUS(res.status);
 		status = code == 0 ? "succeeded" : "failed";
 		if (code != 0)
-			snprintf(c.error, sizeof(c.error), "exit status %d", code);
+			jobs_run_error(&c, "exit status %d", code);
 	}
 	ms = jobs_clock_mono_ms() - c.mono_start;
 	if (recorded && jobs_run_finish(&c, status, code, &err) < 0 &&
@@ -241,13 +231,13 @@ main(int argc, char **argv)
 	if (code == 0)
 		jobs_run_ping(&c, "success", NULL);
 	else {
-		uint64_t omitted;
-		char *tail = jobs_capture_tail(&errcap, &omitted);
-		char *red = tail ? jobs_secret_redact(tail) : NULL;
+		/* The end of stderr is where the traceback is. */
+		char *text = jobs_capture_text(errcap.total ? &errcap : &out);
+		char *red = text ? jobs_secret_redact(text) : NULL;
 
-		jobs_run_ping(&c, "fail", red ? red : c.error);
+		jobs_run_ping(&c, "fail", red && red[0] ? red : c.error);
 		free(red);
-		free(tail);
+		free(text);
 	}
 	if (code != 0 && !opts.quiet) {
 		jobs_clock_human_duration(ms, took, sizeof(took));

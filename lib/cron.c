@@ -980,17 +980,32 @@ find_le(const int64_t *a, int n, int64_t t)
 	return lo - 1;
 }
 
+/* The rule's offset at t. */
+static int32_t
+rule_off(const struct zone *z, int64_t t)
+{
+	int64_t w[10];
+	int32_t o[10];
+	int i;
+
+	if (!z->has_dst)
+		return z->std_off;
+	i = find_le(w, rule_list(z, year_of(t), w, o), t);
+	return o[i < 0 ? 0 : i];
+}
+
 /*
  * The stretch of constant offset around t: it starts at *start (INT64_MIN
  * if it always was) after offset *prev, and ends at *end (INT64_MAX if it
- * never does).
+ * never does).  The file's transitions rule before rule_from, the footer
+ * rule from then on, and the offset may change at rule_from itself.
  */
 static void
 zone_span(const struct zone *z, int64_t t, int64_t *start, int64_t *end,
     int32_t *off, int32_t *prev)
 {
 	int64_t w[10];
-	int32_t o[10];
+	int32_t o[10], last;
 	int i, n;
 
 	if (z->has_rule && t >= z->rule_from) {
@@ -1011,9 +1026,16 @@ zone_span(const struct zone *z, int64_t t, int64_t *start, int64_t *end,
 		} else {
 			*off = z->std_off;
 		}
-		/* no change since the file's own transitions */
-		*start = z->ntrans > 0 ? z->when[z->ntrans - 1] : INT64_MIN;
-		*prev = z->ntrans > 1 ? z->off[z->ntrans - 2] : z->off0;
+		/* unchanged since rule_from; and before it? */
+		last = z->ntrans > 0 ? z->off[z->ntrans - 1] : z->off0;
+		if (last != *off && z->rule_from != INT64_MIN) {
+			*start = z->rule_from;
+			*prev = last;
+		} else {
+			*start = z->ntrans > 0 ? z->when[z->ntrans - 1] :
+			    INT64_MIN;
+			*prev = z->ntrans > 1 ? z->off[z->ntrans - 2] : z->off0;
+		}
 		return;
 	}
 	i = find_le(z->when, z->ntrans, t);
@@ -1023,12 +1045,16 @@ zone_span(const struct zone *z, int64_t t, int64_t *start, int64_t *end,
 	*end = INT64_MAX;
 	if (i + 1 < z->ntrans) {
 		*end = z->when[i + 1];
-	} else if (z->has_rule && z->has_dst) {
-		n = rule_list(z, year_of(z->rule_from), w, o);
-		for (i = 1; i < n; i++) {
-			if (w[i] > z->rule_from) {
-				*end = w[i];
-				break;
+	} else if (z->has_rule) {
+		if (rule_off(z, z->rule_from) != *off) {
+			*end = z->rule_from;
+		} else if (z->has_dst) {
+			n = rule_list(z, year_of(z->rule_from), w, o);
+			for (i = 1; i < n; i++) {
+				if (w[i] > z->rule_from) {
+					*end = w[i];
+					break;
+				}
 			}
 		}
 	}
@@ -1078,28 +1104,7 @@ zone_parse(struct zone *z, const unsigned char *buf, size_t len)
 		if (o < -26 * 3600 || o > 26 * 3600)
 			return -1;
 	}
-	/* glibc: before the first transition, the first standard-time type */
-	for (i = 0; i < typecnt && types[6 * i + 4] != 0; i++)
-		;
-	z->off0 = get32(types + 6 * (i < typecnt ? i : 0));
-	z->ntrans = 0;
-	cur = z->off0;
-	for (i = 0; i < timecnt; i++) {
-		t = tsize == 8 ? get64(times + 8 * i) : get32(times + 4 * i);
-		if (idx[i] >= typecnt || (i > 0 && t <= last))
-			return -1;
-		last = t;
-		o = get32(types + 6 * idx[i]);
-		if (o == cur)
-			continue;
-		if (z->ntrans == ZONE_MAX_TRANS)
-			return -3;
-		z->when[z->ntrans] = t;
-		z->off[z->ntrans++] = o;
-		cur = o;
-	}
 	z->has_rule = z->has_dst = 0;
-	z->rule_from = timecnt > 0 ? last : INT64_MIN;
 	if (tsize == 8) {
 		p = times + size;
 		if (p < buf + len && *p == '\n') {
@@ -1113,6 +1118,35 @@ zone_parse(struct zone *z, const unsigned char *buf, size_t len)
 				return -4;
 		}
 	}
+	/* glibc: before the first transition, the first standard-time type */
+	for (i = 0; i < typecnt && types[6 * i + 4] != 0; i++)
+		;
+	z->off0 = get32(types + 6 * (i < typecnt ? i : 0));
+	z->ntrans = 0;
+	z->rule_from = INT64_MAX;
+	cur = z->off0;
+	for (i = 0; i < timecnt; i++) {
+		t = tsize == 8 ? get64(times + 8 * i) : get32(times + 4 * i);
+		if (idx[i] >= typecnt || (i > 0 && t <= last))
+			return -1;
+		last = t;
+		/*
+		 * glibc applies the rule from the last transition on and never
+		 * that transition's own type, which in slim files may differ.
+		 */
+		if (z->has_rule && i == timecnt - 1)
+			break;
+		o = get32(types + 6 * idx[i]);
+		if (o == cur)
+			continue;
+		if (z->ntrans == ZONE_MAX_TRANS)
+			return -3;
+		z->when[z->ntrans] = t;
+		z->off[z->ntrans++] = o;
+		cur = o;
+	}
+	if (z->has_rule)
+		z->rule_from = timecnt > 0 ? last : INT64_MIN;
 	return 0;
 }
 

@@ -309,9 +309,6 @@ migrate_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	if (m->from == m->to)
 		return 0;
 	if (fresh) {
-		/* Must precede the first table; ours alone on a new file. */
-		if (jobs_db_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", err) < 0)
-			return -1;
 		if (jobs_db_exec(db, db->kind == JOBS_DB_LEDGER ?
 		    "PRAGMA application_id = 1246708300" :
 		    "PRAGMA application_id = 1246708289", err) < 0)
@@ -383,7 +380,12 @@ setup(struct jobs_db *db, int flags, struct jobs_err *err)
 		    " this program needs %d: run jobs-status migrate",
 		    jobs_db_kind_name(db->kind), db->path, v, known);
 	}
-	/* WAL cannot be switched on inside a transaction. */
+	/*
+	 * auto_vacuum only takes on a file with no page yet, and switching to
+	 * WAL writes the first page; WAL cannot be switched inside a transaction.
+	 */
+	if (fresh && jobs_db_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", err) < 0)
+		return -1;
 	if (fresh || db->kind == JOBS_DB_LEDGER)
 		if (jobs_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0)
 			return -1;

@@ -92,28 +92,32 @@ drain(struct jobs_ctx *c, struct batch *b, int dry, int64_t *total,
 	return 0;
 }
 
-/* The oldest id among the newest `min` finished runs of job (0: keep none). */
+/*
+ * The start of the oldest among the newest `min` finished runs of job, by
+ * start time (ids need not follow time: backfills pin the clock); *at is
+ * INT64_MAX when min is 0 and -1 when the job has fewer runs (keep all).
+ */
 static int
-keep_from(struct jobs_db *db, const char *job, int64_t min, int64_t *id,
+keep_from(struct jobs_db *db, const char *job, int64_t min, int64_t *at,
     struct jobs_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	*id = 0;
+	*at = INT64_MAX;
 	if (min <= 0)
 		return 0;
-	if (jobs_db_prepare(db, "SELECT id FROM executions WHERE job = ? AND"
-	    " status NOT IN ('running', 'skipped') ORDER BY id DESC LIMIT 1"
-	    " OFFSET ?", &st, err) < 0)
+	if (jobs_db_prepare(db, "SELECT started_at FROM executions WHERE job = ?"
+	    " AND status NOT IN ('running', 'skipped') ORDER BY started_at DESC"
+	    " LIMIT 1 OFFSET ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, min - 1);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
+		*at = sqlite3_column_int64(st, 0);
 	else if (rc == SQLITE_DONE)
-		*id = -1;	/* fewer than min runs: keep them all */
+		*at = -1;	/* fewer than min runs: keep them all */
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return jobs_db_fail(db, "unable to read", err);
@@ -160,15 +164,15 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 		if (keep < 0)
 			continue;
 		snprintf(sql, sizeof(sql), dry ?
-		    "SELECT count(*) FROM executions WHERE job = ?6 AND id < ?3 AND"
+		    "SELECT count(*) FROM executions WHERE job = ?6 AND started_at < ?3 AND"
 		    " status NOT IN ('running', 'skipped') AND started_at < CASE WHEN"
 		    " status IN ('failed', 'timeout', 'abandoned') THEN ?2 ELSE ?1 END" :
 		    "DELETE FROM executions WHERE id IN (SELECT id FROM executions"
-		    " WHERE job = ?6 AND id < ?3 AND status NOT IN ('running',"
+		    " WHERE job = ?6 AND started_at < ?3 AND status NOT IN ('running',"
 		    " 'skipped') AND started_at < CASE WHEN status IN ('failed',"
 		    " 'timeout', 'abandoned') THEN ?2 ELSE ?1 END LIMIT ?4)");
 		b = (struct batch){ sql, { now - r->executions_ms, now - r->failures_ms,
-		    keep ? keep : INT64_MAX, r->batch, 0 }, jobs[i], 0 };
+		    keep, r->batch, 0 }, jobs[i], 0 };
 		if (drain(c, &b, dry, &res->executions, err) < 0)
 			goto out;
 	}

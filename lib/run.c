@@ -80,6 +80,30 @@ jobs_capture_tail(const struct jobs_capture *cap, uint64_t *omitted)
 	return s;
 }
 
+char *
+jobs_capture_text(const struct jobs_capture *cap)
+{
+	uint64_t omitted;
+	char *tail = jobs_capture_tail(cap, &omitted), *s;
+	char mark[64] = "";
+	size_t n;
+
+	if (tail == NULL)
+		return NULL;
+	if (omitted)
+		snprintf(mark, sizeof(mark), "\n[... %llu bytes omitted ...]\n",
+		    (unsigned long long)omitted);
+	n = cap->headlen + strlen(mark) + cap->taillen;
+	if ((s = malloc(n + 1)) != NULL) {
+		memcpy(s, cap->head, cap->headlen);
+		memcpy(s + cap->headlen, mark, strlen(mark));
+		memcpy(s + cap->headlen + strlen(mark), tail, cap->taillen);
+		s[n] = '\0';
+	}
+	free(tail);
+	return s;
+}
+
 void
 jobs_run_init(struct jobs_ctx *c, const char *job, const struct jobs_opts *opts,
     const struct jobs_config *config, int64_t default_timeout_ms)
@@ -481,6 +505,8 @@ ping_reap(struct jobs_ctx *c, int pid, int fd, const char *what)
 	}
 	msg[n > 0 ? n : 0] = '\0';
 	msg[strcspn(msg, "\n")] = '\0';
+	if (strncmp(msg, "jobs-ping: ", 11) == 0)
+		memmove(msg, msg + 11, strlen(msg + 11) + 1);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -43,6 +43,13 @@ void jobs_capture_add(struct jobs_capture *cap, const char *buf, size_t n);
  */
 char *jobs_capture_tail(const struct jobs_capture *cap, uint64_t *omitted);
 
+/*
+ * The whole kept text: head, a "[... N bytes omitted ...]" line when bytes
+ * fell between, and tail; a new string the caller frees (NULL when out of
+ * memory).
+ */
+char *jobs_capture_text(const struct jobs_capture *cap);
+
 struct jobs_ctx {
 	const char *job;
 	const struct jobs_opts *opts;
