@@ -133,6 +133,11 @@ main(int argc, char **argv)
 		return own_error("missing COMMAND");
 	if (jobs_clock_init(opts.now, &err) < 0)
 		return own_error(err.msg);
+	if (opts.tz && opts.schedule == NULL)
+		return own_error("--tz goes with --schedule");
+	if (argv[cmd][0] == '-' && strcmp(argv[cmd - 1], "--") != 0)
+		return own_error("options go before NAME (put -- before a command"
+		    " that starts with -)");
 	if (opts.schedule) {
 		struct jobs_cron cron;
 

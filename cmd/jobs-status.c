@@ -15,12 +15,16 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
+#include "config.h"
+#include "cron.h"
+#include "crontab.h"
 #include "db.h"
 #include "err.h"
 #include "fs.h"
 #include "health.h"
 #include "opts.h"
 #include "registry.h"
+#include "schedule.h"
 #include "text.h"
 
 #ifndef JOBS_VERSION
@@ -41,10 +45,16 @@ static const char usage[] =
     "       jobs-status resume JOB\n"
     "       jobs-status trigger JOB [-- ARGS...]\n"
     "       jobs-status check [JOB...]\n"
-    "       jobs-status migrate\n";
+    "       jobs-status next [--from TIME] [--count N] [--tz ZONE] [--] EXPR\n"
+    "       jobs-status crontab [--system] [FILE] | --generate\n"
+    "       jobs-status migrate\n"
+    "Reads take --json; --crontab FILE and --system-crontab FILE name the\n"
+    "crontabs that schedules are found in (default: crontab -l, /etc/crontab,\n"
+    "/etc/cron.d).\n";
 
 enum {
 	OPT_STATUS = 0x200, OPT_SINCE, OPT_RUN, OPT_LEVEL, OPT_FOLLOW, OPT_REASON,
+	OPT_CRONTAB, OPT_SYSCRONTAB, OPT_FROM, OPT_COUNT, OPT_SYSTEM, OPT_GENERATE,
 };
 
 static const struct jobs_opt status_opts[] = {
@@ -54,17 +64,36 @@ static const struct jobs_opt status_opts[] = {
 	{ "level", 0, 1, OPT_LEVEL, NULL, "L", "logs at level L and above" },
 	{ "follow", 'f', 0, OPT_FOLLOW, NULL, NULL, "logs: wait for new lines" },
 	{ "reason", 0, 1, OPT_REASON, NULL, "TEXT", "pause: why" },
+	{ "crontab", 0, 1, OPT_CRONTAB, "JOBS_CRONTAB", "FILE",
+	    "a user crontab to find schedules in" },
+	{ "system-crontab", 0, 1, OPT_SYSCRONTAB, NULL, "FILE",
+	    "a system (cron.d) crontab to find schedules in" },
+	{ "from", 0, 1, OPT_FROM, NULL, "TIME", "next: after TIME" },
+	{ "count", 0, 1, OPT_COUNT, NULL, "N", "next: how many" },
+	{ "system", 0, 0, OPT_SYSTEM, NULL, NULL, "crontab: FILE has a user field" },
+	{ "generate", 0, 0, OPT_GENERATE, NULL, NULL,
+	    "crontab: print the project's crontab" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
+
+#define MAX_CRONTABS 16
 
 struct args {
 	const char *status, *reason;
 	int64_t since_ms;	/* 0: no limit */
 	int64_t run;
 	int level, follow;
+	const char *crontab;			/* a user crontab */
+	const char *system_crontab[MAX_CRONTABS];
+	int nsystem;
+	const char *from;
+	long count;
+	int system, generate;
 };
 
 static struct jobs_opts opts;
+static struct jobs_config config;
+static struct args *args_;
 static int color;
 
 static int
@@ -101,6 +130,30 @@ handle(void *arg, int val, const char *optarg, struct jobs_err *err)
 		return 0;
 	case OPT_REASON:
 		a->reason = optarg;
+		return 0;
+	case OPT_CRONTAB:
+		a->crontab = optarg;
+		return 0;
+	case OPT_SYSCRONTAB:
+		if (a->nsystem == MAX_CRONTABS)
+			return jobs_err_set(err, JOBS_EUSAGE, "at most %d"
+			    " --system-crontab", MAX_CRONTABS);
+		a->system_crontab[a->nsystem++] = optarg;
+		return 0;
+	case OPT_FROM:
+		a->from = optarg;
+		return 0;
+	case OPT_COUNT:
+		a->count = strtol(optarg, &end, 10);
+		if (*optarg == '\0' || *end != '\0' || a->count < 1 || a->count > 100000)
+			return jobs_err_set(err, JOBS_EUSAGE, "bad --count '%.40s': want"
+			    " 1 to 100000", optarg);
+		return 0;
+	case OPT_SYSTEM:
+		a->system = 1;
+		return 0;
+	case OPT_GENERATE:
+		a->generate = 1;
 		return 0;
 	}
 	return -1;
@@ -223,6 +276,10 @@ health_json(const struct jobs_health *h)
 		cJSON_AddStringToObject(o, "paused_by", h->paused_by);
 		cJSON_AddItemToObject(o, "paused_at", iso_or_null(h->paused_at));
 	}
+	cJSON_AddItemToObject(o, "schedule", h->schedule[0] ?
+	    cJSON_CreateString(h->schedule) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "next_run", iso_or_null(h->next_s * 1000));
+	cJSON_AddItemToObject(o, "missed_slot", iso_or_null(h->missed_s * 1000));
 	cJSON_AddItemToObject(o, "last_run", iso_or_null(h->last_run_ms));
 	cJSON_AddItemToObject(o, "last_status", h->last_status[0] ?
 	    cJSON_CreateString(h->last_status) : cJSON_CreateNull());
@@ -241,6 +298,8 @@ health_json(const struct jobs_health *h)
 	    cJSON_CreateString(h->last_error) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "running_id", num_or_null((double)h->running_id,
 	    h->running_id > 0));
+	cJSON_AddItemToObject(o, "flags", h->flags[0] ?
+	    cJSON_CreateString(h->flags) : cJSON_CreateNull());
 	return o;
 }
 
@@ -264,9 +323,113 @@ rate(double r, char *buf, size_t size)
 		snprintf(buf, size, "%.0f%%", r * 100);
 }
 
+/*
+ * Read the crontabs: --crontab or JOBS_CRONTAB (a user crontab) and
+ * --system-crontab files; with none of them, the host's (crontab -l,
+ * /etc/crontab, /etc/cron.d).  0 or -1 with err.
+ */
+static int
+read_crontabs(struct jobs_crontab *ct, struct jobs_err *err)
+{
+	const char *env = getenv("JOBS_CRONTAB");
+	const char *user = args_->crontab ? args_->crontab : env && *env ? env : NULL;
+	int i;
+
+	memset(ct, 0, sizeof(*ct));
+	ct->crontz = jobs_crontab_host_crontz();
+	if (user && jobs_crontab_read(ct, user, 0, err) < 0)
+		return -1;
+	for (i = 0; i < args_->nsystem; i++)
+		if (jobs_crontab_read(ct, args_->system_crontab[i], 1, err) < 0)
+			return -1;
+	if (user == NULL && args_->nsystem == 0)
+		return jobs_crontab_read_default(ct, err);
+	return 0;
+}
+
+/*
+ * Record the schedules found in ct (one view of the crontabs for this
+ * invocation) and load the jobs' health.
+ */
+static int
+load_health(struct jobs_db *db, const char *only, const struct jobs_crontab *ct,
+    struct jobs_health **hs, int *n, struct jobs_err *err)
+{
+	struct jobs_health_opts ho;
+
+	ho.now_ms = jobs_clock_now_ms();
+	ho.found = ct;
+	ho.config = &config;
+	if (jobs_schedule_record(db, ct, ho.now_ms, err) < 0)
+		return -1;
+	return jobs_health_load(db, only, &ho, hs, n, err);
+}
+
+/* A job's schedules with their next run and missed slots, as JSON. */
+static int
+load_schedules(struct jobs_db *db, const char *job, const struct jobs_crontab *ct,
+    cJSON **out, struct jobs_err *err)
+{
+	struct jobs_schedule *ss = NULL;
+	int64_t now = jobs_clock_now_ms() / 1000, grace = jobs_health_grace(&config, job);
+	int n = 0, i, j;
+	cJSON *arr = cJSON_CreateArray();
+
+	if (jobs_schedule_load(db, job, ct, &ss, &n, err) < 0) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct jobs_missed *ms = NULL;
+		cJSON *o = cJSON_CreateObject(), *m;
+		int64_t next;
+		int nm = 0;
+
+		cJSON_AddStringToObject(o, "expr", ss[i].expr);
+		cJSON_AddStringToObject(o, "tz", ss[i].tz);
+		cJSON_AddStringToObject(o, "zone", ss[i].zone);
+		cJSON_AddStringToObject(o, "source", ss[i].source);
+		cJSON_AddBoolToObject(o, "current", ss[i].current);
+		cJSON_AddItemToObject(o, "first_seen", iso_or_null(ss[i].first_seen));
+		cJSON_AddItemToObject(o, "last_seen", iso_or_null(ss[i].last_seen));
+		cJSON_AddItemToObject(o, "next_run", ss[i].current &&
+		    jobs_schedule_next(&ss[i], now, &next, err) == 1 ?
+		    iso_or_null(next * 1000) : cJSON_CreateNull());
+		m = cJSON_AddArrayToObject(o, "missed");
+		if (ss[i].current && jobs_schedule_missed(db, job, &ss[i], now, grace,
+		    10, &ms, &nm, err) == 0)
+			for (j = 0; j < nm; j++) {
+				cJSON *x = cJSON_CreateObject();
+
+				cJSON_AddItemToObject(x, "slot", iso_or_null(ms[j].slot * 1000));
+				cJSON_AddStringToObject(x, "reason", ms[j].reason);
+				cJSON_AddItemToArray(m, x);
+			}
+		free(ms);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(ss);
+	*out = arr;
+	return 0;
+}
+
+/* "in 5m", "5m ago" */
+static void
+relative(int64_t now_ms, int64_t then_ms, char *buf, size_t size)
+{
+	char t[32];
+
+	if (then_ms > now_ms + 5000) {
+		jobs_clock_ago(then_ms, now_ms, t, sizeof(t));
+		snprintf(buf, size, "in %.*s", (int)(strlen(t) - 4), t);
+	} else
+		jobs_clock_ago(now_ms, then_ms, buf, size);
+}
+
 static int
 cmd_table(void)
 {
+	struct jobs_crontab ct;
 	struct jobs_db *db = NULL;
 	struct jobs_health *hs = NULL;
 	struct jobs_err err = { 0, "" };
@@ -278,10 +441,14 @@ cmd_table(void)
 			print_json(cJSON_CreateObject());
 		return exit_for(rc);
 	}
-	rc = jobs_health_load(db, NULL, now, &hs, &n, &err);
+	rc = read_crontabs(&ct, &err);
+	if (rc == 0)
+		rc = load_health(db, NULL, &ct, &hs, &n, &err);
 	jobs_db_close(db);
+	jobs_crontab_free(&ct);
 	if (rc < 0)
-		return fail(JOBS_ETEMP, "%s", err.msg);
+		return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE, "%s",
+		    err.msg);
 	if (opts.json) {
 		cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "jobs");
 
@@ -294,14 +461,14 @@ cmd_table(void)
 	if (n == 0)
 		fprintf(stderr, "jobs-status: no jobs in %s yet\n", opts.db);
 	else
-		printf("%-20s %-10s %-10s %-10s %5s %5s %7s\n", "JOB", "HEALTH",
-		    "LAST RUN", "STATUS", "OK%", "24H", "P95");
+		printf("%-18s %-11s %-9s %-9s %-12s %4s %4s %6s\n", "JOB", "HEALTH",
+		    "LAST RUN", "NEXT", "SCHEDULE", "OK%", "24H", "P95");
 	for (i = 0; i < n; i++) {
 		const struct jobs_health *h = &hs[i];
-		char last[32], ok[16], p95[32];
+		char last[32], next[32], ok[16], p95[32];
 
 		if (h->last_run_ms)
-			jobs_clock_ago(now, h->last_run_ms, last, sizeof(last));
+			relative(now, h->last_run_ms, last, sizeof(last));
 		else
 			snprintf(last, sizeof(last), "never");
 		if (h->last_pinned) {
@@ -311,15 +478,20 @@ cmd_table(void)
 				memcpy(last + l, "*", 2);
 			pinned = 1;
 		}
+		if (h->next_s)
+			relative(now, h->next_s * 1000, next, sizeof(next));
+		else
+			snprintf(next, sizeof(next), "-");
 		rate(h->success_rate, ok, sizeof(ok));
 		if (h->p95_ms >= 0)
 			jobs_clock_human_duration(h->p95_ms, p95, sizeof(p95));
 		else
 			snprintf(p95, sizeof(p95), "-");
-		put_clean(h->name, 20);
-		printf(" %s%-10s%s %-10s %-10s %5s %5d %7s\n", health_color(h->state),
-		    jobs_health_name(h->state), color ? "\033[0m" : "", last,
-		    h->last_status[0] ? h->last_status : "-", ok, h->runs_24h, p95);
+		put_clean(h->name, 18);
+		printf(" %s%-11s%s %-9s %-9s ", health_color(h->state),
+		    jobs_health_name(h->state), color ? "\033[0m" : "", last, next);
+		put_clean(h->schedule[0] ? h->schedule : "-", 12);
+		printf(" %4s %4d %6s\n", ok, h->runs_24h, p95);
 	}
 	if (pinned)
 		printf("* the run's clock was pinned (--now or JOBS_NOW)\n");
@@ -426,15 +598,17 @@ print_runs(const cJSON *arr, int with_job)
 {
 	const cJSON *r;
 
+	/* 80 columns: the last column gets what is left, cut. */
 	if (with_job)
-		printf("%7s %-16s %-20s %-10s %-7s %8s %4s %s\n", "RUN", "JOB",
-		    "STARTED", "STATUS", "TRIGGER", "DURATION", "EXIT", "ERROR");
+		printf("%7s %-14s %-17s %-9s %7s %4s %s\n", "RUN", "JOB", "STARTED",
+		    "STATUS", "TOOK", "EXIT", "ERROR");
 	else
-		printf("%7s %-20s %-10s %-7s %8s %4s %s\n", "RUN", "STARTED", "STATUS",
-		    "TRIGGER", "DURATION", "EXIT", "ERROR");
+		printf("%7s %-17s %-9s %-7s %7s %4s %s\n", "RUN", "STARTED", "STATUS",
+		    "TRIGGER", "TOOK", "EXIT", "ERROR");
 	cJSON_ArrayForEach(r, arr) {
 		const char *err = jstr(r, "error"), *reason = jstr(r, "reason");
-		char dur[32], exitc[16];
+		const char *started = jstr(r, "started_at");
+		char dur[32], exitc[16], when[24];
 		double d = jnum(r, "duration_ms", -1), e = jnum(r, "exit_code", -1);
 
 		if (d >= 0)
@@ -445,19 +619,20 @@ print_runs(const cJSON *arr, int with_job)
 			snprintf(exitc, sizeof(exitc), "%d", (int)e);
 		else
 			snprintf(exitc, sizeof(exitc), "-");
+		/* 2026-11-29T03:00:00Z -> 2026-11-29 03:00, * when pinned */
+		snprintf(when, sizeof(when), "%.10s %.5s%s", started ? started : "",
+		    started && strlen(started) > 11 ? started + 11 : "",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "clock_pinned")) ?
+		    "*" : "");
 		printf("%7.0f ", jnum(r, "id", 0));
 		if (with_job) {
-			put_clean(jstr(r, "job"), 16);
-			putchar(' ');
-		}
-		printf("%-20s %-10s %-7s %8s %4s ", jstr(r, "started_at"),
-		    jstr(r, "status"), jstr(r, "trigger"), dur, exitc);
-		if (err)
-			put_clean(err, with_job ? -6 : -23);
-		else if (reason)
-			put_clean(reason, 0);
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "clock_pinned")))
-			fputs(" (pinned clock)", stdout);
+			put_clean(jstr(r, "job"), 14);
+			printf(" %-17s %-9s %7s %4s ", when, jstr(r, "status"), dur, exitc);
+		} else
+			printf("%-17s %-9s %-7s %7s %4s ", when, jstr(r, "status"),
+			    jstr(r, "trigger"), dur, exitc);
+		if (err || reason)
+			put_clean(err ? err : reason, with_job ? -16 : -22);
 		putchar('\n');
 	}
 }
@@ -493,24 +668,35 @@ cmd_runs(const char *job, const struct args *a)
 static int
 cmd_show(const char *job)
 {
+	struct jobs_crontab ct;
 	struct jobs_db *db = NULL;
 	struct jobs_health *hs = NULL;
 	struct jobs_err err = { 0, "" };
-	struct args a = { 0 };
+	struct args a;
 	int64_t now = jobs_clock_now_ms();
-	cJSON *runs = NULL;
+	cJSON *runs = NULL, *scheds = NULL, *sc;
 	char buf[64], buf2[64], buf3[64];
 	int n = 0, rc;
 
+	memset(&a, 0, sizeof(a));
 	if ((rc = open_ledger(&db, 1)) != 0)
 		return rc > 0 ? fail(EXIT_NOTFOUND, "no job named '%s' (no ledger at"
 		    " %s)", job, opts.db) : exit_for(rc);
-	rc = jobs_health_load(db, job, now, &hs, &n, &err);
+	rc = read_crontabs(&ct, &err);
+	if (rc == 0)
+		rc = load_health(db, job, &ct, &hs, &n, &err);
 	if (rc == 0 && n == 1)
 		rc = load_runs(db, job, &a, JOBS_HEALTH_WINDOW, &runs, &err);
+	if (rc == 0 && n == 1)
+		rc = load_schedules(db, job, &ct, &scheds, &err);
 	jobs_db_close(db);
-	if (rc < 0)
-		return fail(JOBS_ETEMP, "%s", err.msg);
+	jobs_crontab_free(&ct);
+	if (rc < 0) {
+		free(hs);
+		cJSON_Delete(runs);
+		return fail(err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP, "%s",
+		    err.msg);
+	}
 	if (n == 0) {
 		free(hs);
 		return fail(EXIT_NOTFOUND, "no job named '%s' in %s", job, opts.db);
@@ -518,6 +704,7 @@ cmd_show(const char *job)
 	if (opts.json) {
 		cJSON *o = health_json(&hs[0]);
 
+		cJSON_AddItemToObject(o, "schedules", scheds);
 		cJSON_AddItemToObject(o, "runs", runs);
 		print_json(o);
 		free(hs);
@@ -536,6 +723,28 @@ cmd_show(const char *job)
 			put_clean(hs->paused_reason, 0);
 		}
 		putchar('\n');
+	}
+	if (hs->missed_s) {
+		jobs_clock_iso(hs->missed_s * 1000, buf, sizeof(buf));
+		printf("late:         no run since the slot of %s\n", buf);
+	}
+	if (hs->flags[0])
+		printf("flags:        %s\n", hs->flags);
+	cJSON_ArrayForEach(sc, scheds) {
+		const cJSON *m;
+
+		printf("schedule:     ");
+		put_clean(jstr(sc, "expr"), 0);
+		if (jstr(sc, "tz") && jstr(sc, "tz")[0])
+			printf(" (CRON_TZ=%s)", jstr(sc, "tz"));
+		printf(", %s%s", jstr(sc, "source"), cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(sc, "current")) ? "" :
+		    ", no longer declared or found");
+		if (jstr(sc, "next_run"))
+			printf(", next %s", jstr(sc, "next_run"));
+		putchar('\n');
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(sc, "missed"))
+			printf("  missed:     %s %s\n", jstr(m, "slot"), jstr(m, "reason"));
 	}
 	if (hs->last_run_ms) {
 		jobs_clock_iso(hs->last_run_ms, buf, sizeof(buf));
@@ -574,6 +783,7 @@ cmd_show(const char *job)
 		print_runs(runs, 0);
 	}
 	cJSON_Delete(runs);
+	cJSON_Delete(scheds);
 	free(hs);
 	return 0;
 }
@@ -830,9 +1040,14 @@ check_state(const struct jobs_health *h)
 {
 	switch (h->state) {
 	case JOBS_UNHEALTHY:
+		/* a low rate with a successful last run is a warning */
 		return strcmp(h->last_status, "succeeded") == 0 ? CHECK_WARNING :
 		    CHECK_CRITICAL;
+	case JOBS_LATE:
+	case JOBS_STUCK:
+		return CHECK_CRITICAL;
 	case JOBS_DEGRADED:
+	case JOBS_UNSCHEDULED:
 		return CHECK_WARNING;
 	default:
 		return CHECK_OK;
@@ -843,12 +1058,12 @@ static int
 cmd_check(int argc, char **argv)
 {
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	struct jobs_crontab ct;
 	struct jobs_db *db = NULL;
 	struct jobs_health *hs = NULL;
 	struct jobs_err err = { 0, "" };
-	int64_t now = jobs_clock_now_ms();
-	int n = 0, i, j, worst = CHECK_OK, rc, faults = 0;
-	char line[1024] = "";
+	int n = 0, i, j, worst = CHECK_OK, rc, faults = 0, shown = 0;
+	char line[1024] = "", clean[1024];
 	size_t len = 0;
 
 	for (i = 0; i < argc; i++)
@@ -864,8 +1079,11 @@ cmd_check(int argc, char **argv)
 		return CHECK_UNKNOWN;
 	}
 	jobs_health_reap(db, &err);
-	rc = jobs_health_load(db, NULL, now, &hs, &n, &err);
+	rc = read_crontabs(&ct, &err);
+	if (rc == 0)
+		rc = load_health(db, NULL, &ct, &hs, &n, &err);
 	jobs_db_close(db);
+	jobs_crontab_free(&ct);
 	if (rc < 0) {
 		printf("UNKNOWN: %s\n", err.msg);
 		return CHECK_UNKNOWN;
@@ -874,58 +1092,285 @@ cmd_check(int argc, char **argv)
 		for (j = 0; j < n && strcmp(hs[j].name, argv[i]) != 0; j++)
 			;
 		if (j == n) {
-			printf("UNKNOWN: no job named %s in the ledger\n", argv[i]);
+			jobs_text_clean(argv[i], strlen(argv[i]), clean, sizeof(clean), 0);
+			printf("UNKNOWN: no job named %s in the ledger\n", clean);
 			free(hs);
 			return CHECK_UNKNOWN;
 		}
 	}
-	for (j = 0; j < n; j++) {
-		int s;
-
-		for (i = 0; i < argc && strcmp(hs[j].name, argv[i]) != 0; i++)
-			;
-		if (argc > 0 && i == argc)
-			continue;
-		if ((s = check_state(&hs[j])) == CHECK_OK)
-			continue;
-		faults++;
-		if (s > worst)
-			worst = s;
-		if (len < sizeof(line))
-			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %s",
-			    faults > 1 ? ", " : "", hs[j].name, jobs_health_name(hs[j].state));
+	/* The first line: the worst state, then the jobs at fault, worst first. */
+	for (worst = CHECK_CRITICAL; worst > CHECK_OK; worst--) {
+		for (j = 0; j < n; j++) {
+			for (i = 0; i < argc && strcmp(hs[j].name, argv[i]) != 0; i++)
+				;
+			if ((argc > 0 && i == argc) || check_state(&hs[j]) != worst)
+				continue;
+			faults++;
+			if (len < sizeof(line))
+				len += (size_t)snprintf(line + len, sizeof(line) - len,
+				    "%s%s %s", faults > 1 ? ", " : "", hs[j].name,
+				    jobs_health_name(hs[j].state));
+		}
+		if (faults && shown == 0)
+			shown = worst;
 	}
+	worst = shown;
 	if (faults == 0)
 		printf("OK: %d job%s healthy\n", argc ? argc : n, (argc ? argc : n) == 1 ?
 		    "" : "s");
 	else {
-		char clean[1024];
-
 		jobs_text_clean(line, strlen(line), clean, sizeof(clean), 0);
 		printf("%s: %s\n", names[worst], clean);
 	}
-	/* Then one line a job at fault, with why. */
+	/* Then one line a job at fault or flagged, with why. */
 	for (j = 0; j < n; j++) {
 		const struct jobs_health *h = &hs[j];
-		char r[16];
+		char r[16], at[32];
 
 		for (i = 0; i < argc && strcmp(h->name, argv[i]) != 0; i++)
 			;
-		if ((argc > 0 && i == argc) || check_state(h) == CHECK_OK)
+		if ((argc > 0 && i == argc) || (check_state(h) == CHECK_OK &&
+		    h->flags[0] == '\0'))
 			continue;
 		rate(h->success_rate, r, sizeof(r));
-		printf("%s: %s, last run %s, success %s of %d", h->name,
-		    jobs_health_name(h->state), h->last_status, r, h->finished);
-		if (h->consecutive_failures)
-			printf(", %d consecutive failures", h->consecutive_failures);
+		put_clean(h->name, 0);
+		printf(": %s", jobs_health_name(h->state));
+		if (h->missed_s) {
+			jobs_clock_iso(h->missed_s * 1000, at, sizeof(at));
+			printf(", missed the run due at %s", at);
+		}
+		if (h->last_status[0])
+			printf(", last run %s", h->last_status);
+		printf(", success %s of %d", r, h->finished);
+		if (h->flags[0])
+			printf(", %s", h->flags);
 		if (h->last_error[0]) {
-			printf(": ");
+			printf("; last failure: ");
 			put_clean(h->last_error, 0);
 		}
 		putchar('\n');
 	}
 	free(hs);
 	return worst;
+}
+
+
+/* The expression from the operands: "0 2 * * *" or 0 2 '*' '*' '*'. */
+static int
+join_expr(int argc, char **argv, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s", i ? " " : "", argv[i]);
+
+		if (n < 0 || (size_t)n >= size - len)
+			return -1;
+		len += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+cmd_next(int argc, char **argv, const struct args *a)
+{
+	struct jobs_cron cron;
+	struct jobs_err err = { 0, "" };
+	char expr[512], zone[64], when[JOBS_CRON_FORMAT_MAX];
+	int64_t t, from_ms;
+	cJSON *arr = NULL;
+	long i;
+	int rc;
+
+	if (argc == 0 || join_expr(argc, argv, expr, sizeof(expr)) < 0)
+		return fail(JOBS_EUSAGE, "next: want one cron expression");
+	if (jobs_cron_parse(&cron, expr, &err) < 0)
+		return fail(JOBS_EUSAGE, "bad expression '%s': %s", expr, err.msg);
+	/* As cron would run it: in its time zone, the host's unless --tz. */
+	if (opts.tz)
+		snprintf(zone, sizeof(zone), "%s", opts.tz);
+	else
+		jobs_crontab_system_zone(zone, sizeof(zone));
+	if (jobs_cron_zone_check(zone, &err) < 0)
+		return fail(JOBS_EUSAGE, "%s", err.msg);
+	from_ms = jobs_clock_now_ms();
+	if (a->from && jobs_clock_parse(a->from, &from_ms, &err) < 0)
+		return fail(JOBS_EUSAGE, "--from: %s", err.msg);
+	if (cron.reboot)
+		return fail(JOBS_EFAIL, "'%s' runs once at boot: it has no fire times",
+		    expr);
+	t = from_ms >= 0 ? from_ms / 1000 : (from_ms - 999) / 1000;
+	if (opts.json)
+		arr = cJSON_CreateArray();
+	for (i = 0; i < a->count; i++) {
+		if ((rc = jobs_cron_next(&cron, t, zone, JOBS_CRON_SYSTEM, &t, &err)) < 0) {
+			cJSON_Delete(arr);
+			return fail(JOBS_EUSAGE, "%s", err.msg);
+		}
+		if (rc == 0) {
+			if (i == 0) {
+				cJSON_Delete(arr);
+				return fail(JOBS_EFAIL, "'%s' never fires", expr);
+			}
+			break;
+		}
+		jobs_cron_format(t, zone, when, sizeof(when));
+		if (arr)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(when));
+		else
+			puts(when);
+	}
+	if (arr)
+		print_json(arr);
+	return 0;
+}
+
+/* Print the project's crontab from the job registry. */
+static int
+generate_crontab(int system)
+{
+	const struct jobs_registry *r;
+	char dir[4096];
+
+	if (jobs_fs_selfdir(dir, sizeof(dir)) < 0)
+		snprintf(dir, sizeof(dir), "/usr/local/bin");
+	printf("# The jobs toolkit's crontab (jobs-status crontab --generate%s).\n"
+	    "# Each line declares its schedule, so jobs-status can tell a job\n"
+	    "# that silently stopped running.\n"
+	    "SHELL=/bin/sh\nPATH=%s:/usr/local/bin:/usr/bin:/bin\nMAILTO=root\n",
+	    system ? " --system" : "", dir);
+	for (r = jobs_registry; r->name; r++)
+		printf("%s%s %s/%s --schedule '%s'\n", r->schedule,
+		    system ? " jobs" : "", dir, r->name, r->schedule);
+	return 0;
+}
+
+static int
+cmd_crontab(int argc, char **argv, const struct args *a)
+{
+	struct jobs_crontab ct;
+	struct jobs_err err = { 0, "" };
+	struct jobs_db *db = NULL;
+	int64_t now = jobs_clock_now_ms() / 1000;
+	int i, k, errors = 0;
+	cJSON *out = NULL, *ents = NULL, *diags = NULL;
+
+	if (a->generate)
+		return argc ? fail(JOBS_EUSAGE, "--generate takes no FILE") :
+		    generate_crontab(a->system);
+	if (argc > 1)
+		return fail(JOBS_EUSAGE, "crontab: at most one FILE");
+	memset(&ct, 0, sizeof(ct));
+	ct.crontz = jobs_crontab_host_crontz();
+	if ((argc == 1 ? jobs_crontab_read(&ct, argv[0], a->system, &err) :
+	    read_crontabs(&ct, &err)) < 0) {
+		jobs_crontab_free(&ct);
+		return fail(JOBS_EUSAGE, "%s", err.msg);
+	}
+	/* Disagreements with what the jobs declared when they ran. */
+	if (open_ledger(&db, 1) == 0) {
+		for (i = 0; i < ct.n; i++) {
+			const struct jobs_crontab_entry *e = &ct.entries[i];
+			struct jobs_schedule *ss = NULL;
+			int n = 0;
+
+			if (jobs_schedule_load(db, e->job, &ct, &ss, &n, &err) < 0)
+				continue;
+			for (k = 0; k < n; k++)
+				if (strcmp(ss[k].source, "declared") == 0 && ss[k].current &&
+				    (strcmp(ss[k].expr, e->expr) != 0 ||
+				    strcmp(ss[k].tz, e->tz) != 0) && e->declared[0] == '\0') {
+					struct jobs_crontab_diag *more = realloc(ct.diags,
+					    (size_t)(ct.ndiags + 1) * sizeof(*more));
+
+					if (more == NULL)
+						break;
+					ct.diags = more;
+					more = &ct.diags[ct.ndiags++];
+					more->severity = JOBS_CRONTAB_WARNING;
+					snprintf(more->source, sizeof(more->source), "%s", e->source);
+					more->line = e->line;
+					snprintf(more->msg, sizeof(more->msg), "%.64s runs at"
+					    " '%.60s' but its runs declared '%.60s'", e->job,
+					    e->expr, ss[k].expr);
+				}
+			free(ss);
+		}
+		jobs_db_close(db);
+	}
+	if (opts.json) {
+		out = cJSON_CreateObject();
+		ents = cJSON_AddArrayToObject(out, "entries");
+		diags = cJSON_AddArrayToObject(out, "diagnostics");
+	}
+	for (i = 0; i < ct.ndiags; i++) {
+		const struct jobs_crontab_diag *d = &ct.diags[i];
+		const char *sev = d->severity == JOBS_CRONTAB_ERROR ? "error" : "warning";
+
+		errors += d->severity == JOBS_CRONTAB_ERROR;
+		if (diags) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "severity", sev);
+			cJSON_AddStringToObject(o, "source", d->source);
+			cJSON_AddNumberToObject(o, "line", d->line);
+			cJSON_AddStringToObject(o, "message", d->msg);
+			cJSON_AddItemToArray(diags, o);
+			continue;
+		}
+		put_clean(d->source, 0);
+		if (d->line)
+			printf(":%d", d->line);
+		printf(": %s: ", sev);
+		put_clean(d->msg, 0);
+		putchar('\n');
+	}
+	for (i = 0; i < ct.n; i++) {
+		const struct jobs_crontab_entry *e = &ct.entries[i];
+		char zone[64], when[JOBS_CRON_FORMAT_MAX];
+		int64_t t = now;
+		cJSON *o = NULL, *nx = NULL;
+
+		if (e->tz[0])
+			snprintf(zone, sizeof(zone), "%s", e->tz);
+		else
+			jobs_crontab_system_zone(zone, sizeof(zone));
+		if (ents) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "job", e->job);
+			cJSON_AddStringToObject(o, "program", e->program);
+			cJSON_AddStringToObject(o, "expr", e->expr);
+			cJSON_AddStringToObject(o, "tz", e->tz);
+			cJSON_AddStringToObject(o, "source", e->source);
+			cJSON_AddNumberToObject(o, "line", e->line);
+			nx = cJSON_AddArrayToObject(o, "next");
+			cJSON_AddItemToArray(ents, o);
+		} else {
+			put_clean(e->job, 0);
+			printf(" (%s:%d): %s", e->source, e->line, e->expr);
+			if (e->tz[0])
+				printf(" CRON_TZ=%s", e->tz);
+			printf("\n");
+		}
+		for (k = 0; k < 3 && !e->cron.reboot; k++) {
+			if (jobs_cron_next(&e->cron, t, zone, e->tz[0] ? JOBS_CRON_CRONTZ :
+			    JOBS_CRON_SYSTEM, &t, &err) != 1)
+				break;
+			jobs_cron_format(t, zone, when, sizeof(when));
+			if (nx)
+				cJSON_AddItemToArray(nx, cJSON_CreateString(when));
+			else
+				printf("  next: %s\n", when);
+		}
+	}
+	if (out)
+		print_json(out);
+	else if (ct.n == 0 && ct.ndiags == 0)
+		printf("no lines run a jobs program (%d lines read)\n", ct.lines);
+	jobs_crontab_free(&ct);
+	return errors ? JOBS_EFAIL : 0;
 }
 
 static int
@@ -954,13 +1399,17 @@ cmd_migrate(void)
 int
 main(int argc, char **argv)
 {
-	struct args a = { NULL, NULL, 0, 0, JOBS_DEBUG, 0 };
+	struct args a;
 	struct jobs_opt_extra extra = { status_opts, handle, &a };
 	struct jobs_err err = { 0, "" };
 	const char *cmd;
 	int first, nargs, check;
 	char **args;
 
+	memset(&a, 0, sizeof(a));
+	a.level = JOBS_DEBUG;
+	a.count = 5;
+	args_ = &a;
 	/* check's own usage errors are UNKNOWN (3), as monitoring plugins do. */
 	check = argc > 1 && strcmp(argv[1], "check") == 0;
 	if ((first = jobs_opts_parse(&opts, argc, argv, &extra, 0, &err)) < 0) {
@@ -980,6 +1429,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (jobs_clock_init(opts.now, &err) < 0) {
+		if (check) {
+			printf("UNKNOWN: %s\n", err.msg);
+			return CHECK_UNKNOWN;
+		}
+		return fail(JOBS_EUSAGE, "%s", err.msg);
+	}
+	if (jobs_config_load(&config, opts.config, opts.config_explicit, &err) < 0) {
 		if (check) {
 			printf("UNKNOWN: %s\n", err.msg);
 			return CHECK_UNKNOWN;
@@ -1008,6 +1464,10 @@ main(int argc, char **argv)
 		return cmd_check(nargs, args);
 	if (strcmp(cmd, "migrate") == 0 && nargs == 0)
 		return cmd_migrate();
+	if (strcmp(cmd, "next") == 0)
+		return cmd_next(nargs, args, &a);
+	if (strcmp(cmd, "crontab") == 0)
+		return cmd_crontab(nargs, args, &a);
 	if (check)
 		return CHECK_UNKNOWN;
 	fprintf(stderr, "jobs-status: %s '%s'\n%s", strcmp(cmd, "show") == 0 ||

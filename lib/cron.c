@@ -749,6 +749,11 @@ struct zone {
 	int has_rule, has_dst;
 	int32_t std_off, dst_off;
 	struct rule_when start, end;
+	/* rule_list's last answer: searches ask for the same year often */
+	int64_t rl_year;
+	int rl_n;
+	int64_t rl_when[10];
+	int32_t rl_off[10];
 	/* the changes of offset from the file's transitions */
 	int64_t when[ZONE_MAX_TRANS];
 	int32_t off[ZONE_MAX_TRANS];
@@ -930,13 +935,18 @@ rule_instant(const struct rule_when *r, int64_t y, int32_t utoff)
  * all year (start Jan 1, end after Dec 31) yield one offset.
  */
 static int
-rule_list(const struct zone *z, int64_t y, int64_t *when, int32_t *off)
+rule_list(struct zone *z, int64_t y, int64_t *when, int32_t *off)
 {
 	int64_t tw[10], sw;
 	int32_t to[10], so;
 	int n = 0, k = 0, i, j;
 	int64_t yy;
 
+	if (z->rl_n > 0 && z->rl_year == y) {
+		memcpy(when, z->rl_when, sizeof(z->rl_when));
+		memcpy(off, z->rl_off, sizeof(z->rl_off));
+		return z->rl_n;
+	}
 	for (yy = y - 2; yy <= y + 2; yy++) {
 		tw[n] = rule_instant(&z->start, yy, z->std_off);
 		to[n++] = z->dst_off;
@@ -961,6 +971,10 @@ rule_list(const struct zone *z, int64_t y, int64_t *when, int32_t *off)
 		when[k] = tw[i];
 		off[k++] = to[i];
 	}
+	z->rl_year = y;
+	z->rl_n = k;
+	memcpy(z->rl_when, when, sizeof(z->rl_when));
+	memcpy(z->rl_off, off, sizeof(z->rl_off));
 	return k;
 }
 
@@ -982,7 +996,7 @@ find_le(const int64_t *a, int n, int64_t t)
 
 /* The rule's offset at t. */
 static int32_t
-rule_off(const struct zone *z, int64_t t)
+rule_off(struct zone *z, int64_t t)
 {
 	int64_t w[10];
 	int32_t o[10];
@@ -1001,7 +1015,7 @@ rule_off(const struct zone *z, int64_t t)
  * rule from then on, and the offset may change at rule_from itself.
  */
 static void
-zone_span(const struct zone *z, int64_t t, int64_t *start, int64_t *end,
+zone_span(struct zone *z, int64_t t, int64_t *start, int64_t *end,
     int32_t *off, int32_t *prev)
 {
 	int64_t w[10];
@@ -1105,6 +1119,7 @@ zone_parse(struct zone *z, const unsigned char *buf, size_t len)
 			return -1;
 	}
 	z->has_rule = z->has_dst = 0;
+	z->rl_n = 0;
 	if (tsize == 8) {
 		p = times + size;
 		if (p < buf + len && *p == '\n') {
@@ -1216,7 +1231,7 @@ out:
 
 /* Find tz in this thread's cache or load it; *out = NULL means UTC. */
 static int
-zone_get(const char *tz, const struct zone **out, struct jobs_err *err)
+zone_get(const char *tz, struct zone **out, struct jobs_err *err)
 {
 	char a[SHOW_MAX];
 	struct zone *z = NULL;
@@ -1252,7 +1267,7 @@ zone_get(const char *tz, const struct zone **out, struct jobs_err *err)
 int
 jobs_cron_zone_check(const char *tz, struct jobs_err *err)
 {
-	const struct zone *z;
+	struct zone *z;
 
 	return zone_get(tz, &z, err);
 }
@@ -1276,7 +1291,7 @@ ceil_minute(int64_t t)
 }
 
 static void
-seg_at(const struct zone *z, int64_t t, struct seg *s)
+seg_at(struct zone *z, int64_t t, struct seg *s)
 {
 	int64_t start, end;
 	int32_t off, prev;
@@ -1341,7 +1356,7 @@ first_fixed_wall(const struct seg *s)
 
 static int
 fire_setup(const struct jobs_cron *c, int64_t t, const char *tz, int mode,
-    const int64_t *out, const struct zone **z, struct jobs_err *err)
+    const int64_t *out, struct zone **z, struct jobs_err *err)
 {
 	if (c == NULL || out == NULL)
 		return jobs_err_set(err, JOBS_EUSAGE, "no cron expression");
@@ -1358,7 +1373,7 @@ int
 jobs_cron_next(const struct jobs_cron *c, int64_t after, const char *tz,
     int mode, int64_t *next, struct jobs_err *err)
 {
-	const struct zone *z;
+	struct zone *z;
 	struct jobs_cron k;
 	struct seg s;
 	int64_t t, limit, wl, wu, w;
@@ -1397,7 +1412,7 @@ int
 jobs_cron_prev(const struct jobs_cron *c, int64_t at, const char *tz,
     int mode, int64_t *prev, struct jobs_err *err)
 {
-	const struct zone *z;
+	struct zone *z;
 	struct jobs_cron k;
 	struct seg s;
 	int64_t t, limit, lo, wl, wu, w;
@@ -1436,7 +1451,7 @@ jobs_cron_prev(const struct jobs_cron *c, int64_t at, const char *tz,
 int
 jobs_cron_format(int64_t t, const char *tz, char *buf, size_t size)
 {
-	const struct zone *z;
+	struct zone *z;
 	int64_t start, end, local, days, y;
 	int32_t off = 0, prev, a;
 	int m, d, secs, n;

@@ -1,14 +1,19 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "config.h"
+#include "cron.h"
 #include "db.h"
 #include "err.h"
 #include "health.h"
 #include "lock.h"
+#include "schedule.h"
 
 static const char *const state_names[] = { "healthy", "degraded", "unhealthy",
-    "new", "paused" };
+    "new", "paused", "late", "stuck", "unscheduled" };
 
 const char *
 jobs_health_name(enum jobs_health_state s)
@@ -38,6 +43,58 @@ percentile(const int64_t *v, int n, int p)
 	int rank = (p * n + 99) / 100;
 
 	return v[rank > 0 ? rank - 1 : 0];
+}
+
+static void flag(struct jobs_health *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+flag(struct jobs_health *h, const char *fmt, ...)
+{
+	size_t len = strlen(h->flags);
+	va_list ap;
+
+	if (len > 0 && len + 2 < sizeof(h->flags)) {
+		memcpy(h->flags + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(h->flags + len, sizeof(h->flags) - len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A successful last run much shorter than usual (under a tenth of the
+ * median: did it do its work?) or much longer (over 3x the p95), judged
+ * against the runs before it (at least 5).
+ */
+static void
+anomaly(const struct jobs_health_run *runs, int n, struct jobs_health *h)
+{
+	int64_t d[JOBS_HEALTH_WINDOW], last, p50, p95;
+	char a[32], b[32];
+	int i, nd = 0;
+
+	if (n < 6 || strcmp(runs[0].status, "succeeded") != 0 ||
+	    (last = runs[0].duration_ms) < 0)
+		return;
+	for (i = 1; i < n; i++)
+		if (strcmp(runs[i].status, "succeeded") == 0 && runs[i].duration_ms >= 0)
+			d[nd++] = runs[i].duration_ms;
+	if (nd < 5)
+		return;
+	qsort(d, (size_t)nd, sizeof(d[0]), cmp64);
+	p50 = percentile(d, nd, 50);
+	p95 = percentile(d, nd, 95);
+	if (last * 10 < p50 && p50 - last >= 1000) {
+		jobs_clock_human_duration(last, a, sizeof(a));
+		jobs_clock_human_duration(p50, b, sizeof(b));
+		flag(h, "last run took %s, under a tenth of the median %s", a, b);
+	} else if (last > 3 * p95 && last - p95 >= 1000) {
+		jobs_clock_human_duration(last, a, sizeof(a));
+		jobs_clock_human_duration(p95, b, sizeof(b));
+		flag(h, "last run took %s, over 3x the p95 %s", a, b);
+	}
 }
 
 void
@@ -76,6 +133,10 @@ jobs_health_classify(const struct jobs_health_run *runs, int n,
 		}
 	}
 	counted = h->succeeded + h->failures;
+	h->flags[0] = '\0';
+	if (h->consecutive_failures >= JOBS_FAILURE_STREAK)
+		flag(h, "%d consecutive failures", h->consecutive_failures);
+	anomaly(runs, n, h);
 	h->success_rate = counted ? (double)h->succeeded / counted : -1;
 	if (nd > 0) {
 		qsort(d, (size_t)nd, sizeof(d[0]), cmp64);
@@ -166,7 +227,7 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 		h->runs_24h = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 
-	if (jobs_db_prepare(db, "SELECT started_at, status, clock, id FROM"
+	if (jobs_db_prepare(db, "SELECT started_at, status, clock, id, timeout_ms FROM"
 	    " executions WHERE job = ? AND status != 'skipped' ORDER BY id DESC"
 	    " LIMIT 1", &st, err) < 0)
 		return -1;
@@ -179,6 +240,7 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 		if (strcmp(h->last_status, "running") == 0) {
 			h->running_id = sqlite3_column_int64(st, 3);
 			h->running_since = h->last_run_ms;
+			h->running_timeout_ms = sqlite3_column_int64(st, 4);
 		}
 	}
 	sqlite3_finalize(st);
@@ -205,9 +267,92 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 	return rc;
 }
 
+int64_t
+jobs_health_grace(const struct jobs_config *config, const char *job)
+{
+	int64_t ms;
+
+	if (jobs_config_duration(jobs_config_job(config, job), "grace", &ms,
+	    NULL) == 1)
+		return ms;
+	return -1;
+}
+
+static void
+append(char *buf, size_t size, const char *s)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s%s", len ? "; " : "", s);
+}
+
+/* Schedules: the next run, lateness, unscheduled. */
+static int
+load_schedules(struct jobs_db *db, struct jobs_health *h,
+    const struct jobs_health_opts *o, struct jobs_err *err)
+{
+	struct jobs_schedule *ss = NULL;
+	int64_t now = o->now_ms / 1000, grace = jobs_health_grace(o->config, h->name);
+	int n = 0, i, known = 0, rc = -1;
+
+	if (jobs_schedule_load(db, h->name, o->found, &ss, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct jobs_schedule *s = &ss[i];
+		int64_t t;
+		char text[200];
+		int late;
+
+		known = 1;
+		if (!s->current)
+			continue;
+		h->scheduled = 1;
+		snprintf(text, sizeof(text), "%.127s%s%.63s", s->expr,
+		    s->tz[0] ? " " : "", s->tz);
+		if (strstr(h->schedule, text) == NULL)
+			append(h->schedule, sizeof(h->schedule), text);
+		if (jobs_schedule_next(s, now, &t, err) == 1 &&
+		    (h->next_s == 0 || t < h->next_s))
+			h->next_s = t;
+		if ((late = jobs_schedule_late(db, h->name, s, now, grace, &t, err)) < 0)
+			goto out;
+		if (late && t > h->missed_s)
+			h->missed_s = t;
+	}
+	if (known && !h->scheduled)
+		h->state = JOBS_UNSCHEDULED;
+	rc = 0;
+out:
+	free(ss);
+	return rc;
+}
+
+/*
+ * The one state shown, most urgent first: paused (an operator's word),
+ * stuck, late, unhealthy, unscheduled, degraded, new, healthy.
+ */
+static void
+settle(struct jobs_health *h, int64_t now_ms)
+{
+	if (h->paused) {
+		h->state = JOBS_PAUSED;
+		return;
+	}
+	if (h->running_id && h->running_timeout_ms > 0 &&
+	    now_ms > h->running_since + h->running_timeout_ms) {
+		h->state = JOBS_STUCK;
+		return;
+	}
+	if (h->missed_s) {
+		h->state = JOBS_LATE;
+		return;
+	}
+}
+
 int
-jobs_health_load(struct jobs_db *db, const char *only, int64_t now_ms,
-    struct jobs_health **out, int *n, struct jobs_err *err)
+jobs_health_load(struct jobs_db *db, const char *only,
+    const struct jobs_health_opts *o, struct jobs_health **out, int *n,
+    struct jobs_err *err)
 {
 	struct jobs_health *hs = NULL;
 	sqlite3_stmt *st = NULL;
@@ -245,12 +390,21 @@ jobs_health_load(struct jobs_db *db, const char *only, int64_t now_ms,
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < count; i++) {
-		if (load_one(db, &hs[i], now_ms, err) < 0) {
+		enum jobs_health_state runs;
+
+		if (load_one(db, &hs[i], o->now_ms, err) < 0) {
 			free(hs);
 			return -1;
 		}
-		if (hs[i].paused)
-			hs[i].state = JOBS_PAUSED;
+		runs = hs[i].state;
+		if (load_schedules(db, &hs[i], o, err) < 0) {
+			free(hs);
+			return -1;
+		}
+		/* unscheduled outranks only degraded, new and healthy */
+		if (hs[i].state == JOBS_UNSCHEDULED && runs == JOBS_UNHEALTHY)
+			hs[i].state = runs;
+		settle(&hs[i], o->now_ms);
 	}
 	*out = hs;
 	*n = count;

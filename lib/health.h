@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+struct jobs_config;
+struct jobs_crontab;
 struct jobs_db;
 struct jobs_err;
 
@@ -17,7 +19,12 @@ enum jobs_health_state {
 	JOBS_UNHEALTHY,
 	JOBS_NEW,
 	JOBS_PAUSED,
+	JOBS_LATE,		/* an expected run did not happen */
+	JOBS_STUCK,		/* running past its timeout */
+	JOBS_UNSCHEDULED,	/* its schedules are no longer declared or found */
 };
+
+#define JOBS_FAILURE_STREAK	3	/* consecutive failures that are flagged */
 
 /* One finished run as health sees it. */
 struct jobs_health_run {
@@ -44,6 +51,19 @@ struct jobs_health {
 	int64_t last_success_ms, last_failure_ms;
 	char last_error[512];
 	int64_t running_id, running_since;	/* a live run, or 0 */
+	int64_t running_timeout_ms;
+	char schedule[256];		/* current schedules, "; "-separated */
+	int scheduled;			/* has a current schedule */
+	int64_t next_s;			/* next expected run, epoch s; 0: none */
+	int64_t missed_s;		/* the slot it is late for; 0: none */
+	char flags[512];		/* anomalies worth a look, "; "-separated */
+};
+
+/* What health reads besides the ledger. */
+struct jobs_health_opts {
+	int64_t now_ms;
+	const struct jobs_crontab *found;	/* crontab lines found; may be NULL */
+	const struct jobs_config *config;	/* per-job grace; may be NULL */
 };
 
 /*
@@ -65,11 +85,16 @@ const char *jobs_health_name(enum jobs_health_state s);
 int jobs_health_reap(struct jobs_db *db, struct jobs_err *err);
 
 /*
- * Health of every known job (or just `only`, when not NULL) at now_ms.
+ * Health of every known job (or just `only`, when not NULL) at o->now_ms,
+ * schedules included: late, stuck, unscheduled and the next expected run.
  * *out is an array of *n entries the caller frees with free().  Reads into
  * memory and ends its statements before returning.  0 or -1 with err.
  */
-int jobs_health_load(struct jobs_db *db, const char *only, int64_t now_ms,
-    struct jobs_health **out, int *n, struct jobs_err *err);
+int jobs_health_load(struct jobs_db *db, const char *only,
+    const struct jobs_health_opts *o, struct jobs_health **out, int *n,
+    struct jobs_err *err);
+
+/* The grace override for job from the config (-1: none). */
+int64_t jobs_health_grace(const struct jobs_config *config, const char *job);
 
 #endif

@@ -63,8 +63,11 @@ check_schedule(const struct jobs_opts *o, struct jobs_err *err)
 {
 	struct jobs_cron cron;
 
-	if (o->schedule == NULL)
+	if (o->schedule == NULL) {
+		if (o->tz)
+			return jobs_err_set(err, JOBS_EUSAGE, "--tz goes with --schedule");
 		return 0;
+	}
 	if (jobs_cron_parse(&cron, o->schedule, err) < 0) {
 		char why[sizeof(err->msg)];
 

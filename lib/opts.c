@@ -294,8 +294,6 @@ jobs_opts_parse(struct jobs_opts *o, int argc, char **argv,
 		o->level = JOBS_QUIET;
 	else if (verbose)
 		o->level = verbose > 1 ? JOBS_DEBUG : JOBS_INFO;
-	if (o->tz && o->schedule == NULL)
-		return jobs_err_set(err, JOBS_EUSAGE, "--tz goes with --schedule");
 	if (jobs_opts_paths(o, err) < 0)
 		return -1;
 	return optind;

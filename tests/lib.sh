@@ -12,6 +12,8 @@ export HOME=$T/home XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config \
 	XDG_DATA_HOME=$T/data XDG_CACHE_HOME=$T/cache XDG_RUNTIME_DIR=$T/run
 export JOBS_DB=$T/state/jobs/ledger.db JOBS_APP_DB=$T/state/jobs/app.db
 unset JOBS_NOW JOBS_PING_URL JOBS_CONFIG JOBS_LOG_LEVEL JOBS_TRIGGER NO_COLOR
+# Never the host's crontabs, and one known time zone unless a test says.
+export JOBS_CRONTAB=/dev/null TZ=UTC JOBS_CRON_FLAVOR=cronie
 mkdir -p "$HOME"
 passed=0 failed=0
 trap 'rm -rf "$T"' EXIT
