@@ -8,6 +8,7 @@
 #   SANITIZE=address,undefined  build with the sanitizers
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 VERSION := 0.1.0

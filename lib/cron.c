@@ -246,7 +246,8 @@ parse_field(int fi, const char *tok, size_t len, uint64_t *bits,
 			hi = lo;
 			if (pos < len && tok[pos] == '-') {
 				pos++;
-				if (get_value(f, tok, len, &pos, 1, &hi, err) < 0)
+				if (get_value(f, tok, len, &pos, 1, &hi,
+				    err) < 0)
 					return -1;
 				/*
 				 * cronie reads "fri-sun" (5-0) as 5-7; other
@@ -377,8 +378,8 @@ parse_time(struct jobs_cron *c, const char *s, int prefix,
 		at = i;
 		e = token_end(s, i);
 		if (set_macro(c, s + i + 1, e - i - 1) < 0)
-			return jobs_err_set(err, JOBS_EUSAGE, "unknown macro %s",
-			    show(a, s + i, e - i));
+			return jobs_err_set(err, JOBS_EUSAGE,
+			    "unknown macro %s", show(a, s + i, e - i));
 		i = skip_blanks(s, e);
 		if (!prefix && s[i] != '\0' && s[i] != '\n') {
 			memset(c, 0, sizeof(*c));
@@ -585,7 +586,8 @@ wall_next(const struct jobs_cron *c, int64_t w, int64_t hi, int64_t *out)
 		}
 		days = day_mask(c, y, m) & ~((1u << d) - 1);
 		if (days == 0) {
-			w = (days_from_civil(y, m, 1) + month_days(y, m)) * 1440;
+			w = (days_from_civil(y, m, 1) + month_days(y, m)) *
+			    1440;
 			continue;
 		}
 		if (!(days & (1u << d))) {
@@ -642,7 +644,8 @@ wall_prev(const struct jobs_cron *c, int64_t w, int64_t lo, int64_t *out)
 				earlier = c->month;
 			}
 			m = high_bit(earlier);
-			w = (days_from_civil(y, m, 1) + month_days(y, m)) * 1440 - 1;
+			w = (days_from_civil(y, m, 1) + month_days(y, m)) *
+			    1440 - 1;
 			continue;
 		}
 		days = day_mask(c, y, m) & (uint32_t)((UINT64_C(2) << d) - 1);
@@ -711,8 +714,10 @@ can_fire(const struct jobs_cron *c, struct jobs_cron *k)
 	for (m = 1; m <= 12; m++) {
 		if (!(k->month & (1u << m)))
 			continue;
-		doms = k->dom & (uint32_t)(((UINT64_C(1) << maxdays[m]) - 1) << 1);
-		if (k->dom_star || k->dow_star ? doms && k->dow : doms || k->dow)
+		doms = k->dom &
+		    (uint32_t)(((UINT64_C(1) << maxdays[m]) - 1) << 1);
+		if (k->dom_star || k->dow_star ? doms && k->dow :
+		    doms || k->dow)
 			return 1;
 	}
 	return 0;
@@ -730,7 +735,7 @@ jobs_cron_never(const struct jobs_cron *c)
 
 #define ZONE_SLOTS 4
 #define ZONE_MAX_TRANS 1024
-#define ZONE_FILE_MAX (1 << 20)
+#define ZONE_FILE_MAX (64 * 1024)	/* TZif files are a few KiB */
 #define ZONE_NAME_MAX 256
 
 /* A POSIX TZ rule date: Jn, n or Mm.w.d, and the local time of day. */
@@ -1454,7 +1459,7 @@ jobs_cron_format(int64_t t, const char *tz, char *buf, size_t size)
 	struct zone *z;
 	int64_t start, end, local, days, y;
 	int32_t off = 0, prev, a;
-	int m, d, secs, n;
+	int m, d, secs, n, more = 0;
 
 	if (buf == NULL || size == 0)
 		return -1;
@@ -1475,8 +1480,9 @@ jobs_cron_format(int64_t t, const char *tz, char *buf, size_t size)
 	    (int)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
 	    off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
 	if (n > 0 && a % 60 != 0 && (size_t)n < size)
-		n += snprintf(buf + n, size - (size_t)n, ":%02d", (int)(a % 60));
-	if (n < 0 || (size_t)n >= size) {
+		more = snprintf(buf + n, size - (size_t)n, ":%02d",
+		    (int)(a % 60));
+	if (n < 0 || more < 0 || (size_t)n + (size_t)more >= size) {
 		buf[0] = '\0';
 		return -1;
 	}

@@ -35,8 +35,9 @@ enum {
 /*
  * A parsed expression.  The *_star flags record that the field's first
  * character was '*', which is what cron's day-of-month/day-of-week rule and
- * its daylight-saving handling look at (so a stepped star is a star field).  Day of
- * week 7 is stored as 0.  reboot is set for @reboot, with every bit clear.
+ * its daylight-saving handling look at (so a stepped star is a star field).
+ * Day of week 7 is stored as 0.  reboot is set for @reboot, with every bit
+ * clear.
  */
 struct jobs_cron {
 	uint64_t minute;	/* bit n: minute n, 0..59 */
@@ -54,7 +55,8 @@ struct jobs_cron {
  * -1 with err (code JOBS_EUSAGE) naming the field and the reason, such as
  * "hour: 24 is out of range 0-23".  *c is zeroed on failure.
  */
-int jobs_cron_parse(struct jobs_cron *c, const char *expr, struct jobs_err *err);
+int jobs_cron_parse(struct jobs_cron *c, const char *expr,
+    struct jobs_err *err);
 
 /*
  * Parse the time part of a crontab line (after any leading '-' that cronie
