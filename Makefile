@@ -110,8 +110,14 @@ fuzz: | $(BUILD)/tests
 demo: all
 	./build-aux/demo $(BIN)
 
-bench: all
+$(BUILD)/bench/next: bench/next.c $(BUILD)/libjobs.a
+	mkdir -p $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O2 $(DEP_CFLAGS) -o $@ $< $(BUILD)/libjobs.a $(DEP_LIBS)
+
+bench: all $(BUILD)/bench/next
 	./bench/overhead $(BIN)
+	$(BUILD)/bench/next
+	./bench/status $(BIN)
 
 compile_commands.json: $(wildcard lib/*.c cmd/*.c tests/unit/*.c)
 	./build-aux/compdb $(CC) "$(filter-out -DJOBS_VERSION%,$(CPPFLAGS)) $(WARNINGS) $(CFLAGS)" $^ > $@

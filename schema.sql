@@ -74,6 +74,8 @@ CREATE TABLE executions (
 CREATE INDEX executions_job_id ON executions (job, id);
 CREATE INDEX executions_job_started ON executions (job, started_at);
 CREATE INDEX executions_running ON executions (job) WHERE status = 'running';
+-- "the last success", "the last failure": one seek, however long the history
+CREATE INDEX executions_job_status ON executions (job, status, id);
 
 CREATE TABLE logs (
 	id		INTEGER PRIMARY KEY,
