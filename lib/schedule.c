@@ -207,6 +207,23 @@ due_slot(const struct jobs_schedule *s, int64_t now, int64_t override_ms,
 	return 0;
 }
 
+/* When this host booted (epoch s, from /proc/stat), or 0. */
+static int64_t
+boot_time(void)
+{
+	char line[256];
+	long long t = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %lld", &t) == 1)
+			break;
+	fclose(f);
+	return t;
+}
+
 int
 jobs_schedule_late(struct jobs_db *db, const char *job,
     const struct jobs_schedule *s, int64_t now, int64_t grace_override_ms,
@@ -215,9 +232,12 @@ jobs_schedule_late(struct jobs_db *db, const char *job,
 	int64_t slot;
 	int rc, ran;
 
-	if (s->cron.reboot)
-		return 0;
-	if ((rc = due_slot(s, now, grace_override_ms, &slot, err)) != 1)
+	if (s->cron.reboot) {
+		/* One run expected per boot, within the grace after it. */
+		if ((slot = boot_time()) <= 0 || now * 1000 < slot * 1000 +
+		    (grace_override_ms >= 0 ? grace_override_ms : 10 * MINUTE_MS))
+			return 0;
+	} else if ((rc = due_slot(s, now, grace_override_ms, &slot, err)) != 1)
 		return rc;
 	if (slot * 1000 < s->first_seen)
 		return 0;	/* new: not expected before it was known */
