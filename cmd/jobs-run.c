@@ -135,6 +135,9 @@ main(int argc, char **argv)
 		return own_error(err.msg);
 	if (opts.tz && opts.schedule == NULL)
 		return own_error("--tz goes with --schedule");
+	if (opts.dry_run || opts.limit >= 0)
+		return own_error("--dry-run and --limit are for job programs, not"
+		    " for a wrapped command");
 	if (argv[cmd][0] == '-' && strcmp(argv[cmd - 1], "--") != 0)
 		return own_error("options go before NAME (put -- before a command"
 		    " that starts with -)");
