@@ -62,6 +62,16 @@ check "resume it" jobs-status resume backup
 code 0 "a resumed job runs" jobs-run backup -- true
 is "recorded as succeeded" "$(sql "select status from executions order by id desc limit 1")" "succeeded"
 
+# A stop signal: passed on to the command, recorded as cancelled, re-raised.
+jobs-run stopme -- sh -c "touch $T/stop-started; trap 'echo got-term >$T/stop-term; exit 0' TERM; while :; do sleep 0.05; done" &
+sp=$!
+i=0; while [ ! -e "$T/stop-started" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+kill -TERM $sp
+wait $sp
+is "jobs-run dies of the signal it was sent" "$?" "143"
+is "the command was told to stop" "$(cat "$T/stop-term" 2>/dev/null)" "got-term"
+is "recorded as cancelled" "$(sql "select status, exit_code from executions where job = 'stopme'")" "cancelled|143"
+
 # Provenance and the pinned clock.
 code 0 "a pinned clock" jobs-run --now 2026-01-02T03:04:05Z pinned -- true
 is "starts at the pin" "$(sql "select started_at / 1000, clock from executions where job = 'pinned'")" "1767323045|pinned"
