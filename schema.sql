@@ -17,9 +17,6 @@ CREATE TABLE jobs (
 	paused_reason	TEXT,
 	paused_by	TEXT,
 	paused_at	INTEGER,		-- epoch ms
-	timeout_ms	INTEGER,		-- per-job overrides (NULL: default)
-	grace_s		INTEGER,
-	retention_days	INTEGER,
 	kind		TEXT NOT NULL DEFAULT 'program'
 			CHECK (kind IN ('program', 'command')),
 	command		TEXT,			-- JSON argv that trigger re-runs
@@ -78,7 +75,7 @@ CREATE INDEX executions_running ON executions (job) WHERE status = 'running';
 CREATE INDEX executions_job_status ON executions (job, status, id);
 
 CREATE TABLE logs (
-	id		INTEGER PRIMARY KEY,
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,	-- --follow's watermark
 	execution_id	INTEGER,
 	job		TEXT NOT NULL,
 	at		INTEGER NOT NULL,	-- epoch ms

@@ -15,6 +15,7 @@
 #define JOBS_VERSION "0"
 #endif
 
+#define BODY_MAX (100 * 1024)	/* what a ping carries (healthchecks.io's limit) */
 #define USAGE "usage: jobs-ping [-q] [--tries N] start|success|fail|log [< BODY]\n"
 
 int
@@ -30,7 +31,7 @@ main(int argc, char **argv)
 	struct jobs_err err = { 0, "" };
 	const char *url = getenv("JOBS_PING_URL");
 	char *body = NULL, *end;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	int c, quiet = 0, tries = 2, rc;
 
 	while ((c = getopt_long(argc, argv, "qh", longs, NULL)) != -1) {
@@ -57,27 +58,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "jobs-ping: JOBS_PING_URL is not set\n");
 		return 2;
 	}
-	/* A body comes on stdin when stdin is not a terminal (fail, log). */
+	/*
+	 * A body comes on stdin when stdin is not a terminal (fail, log).
+	 * Read it all, keep the end: that is where the error is.
+	 */
 	if (strcmp(argv[optind], "start") != 0 && !isatty(STDIN_FILENO)) {
+		if ((body = malloc(2 * BODY_MAX + 1)) == NULL) {
+			fprintf(stderr, "jobs-ping: out of memory\n");
+			return 1;
+		}
 		for (;;) {
-			size_t n;
+			size_t n = fread(body + len, 1, 2 * BODY_MAX - len, stdin);
 
-			if (len + 4096 > cap) {
-				char *more;
-
-				if (cap >= 1024 * 1024)	/* keep the last MiB */
-					break;
-				if ((more = realloc(body, cap + 65536)) == NULL)
-					break;
-				body = more;
-				cap += 65536;
-			}
-			if ((n = fread(body + len, 1, cap - len - 1, stdin)) == 0)
+			if (n == 0)
 				break;
 			len += n;
+			if (len == 2 * BODY_MAX) {
+				memmove(body, body + BODY_MAX, BODY_MAX);
+				len = BODY_MAX;
+			}
 		}
-		if (body)
-			body[len] = '\0';
+		if (len > BODY_MAX) {
+			memmove(body, body + len - BODY_MAX, BODY_MAX);
+			len = BODY_MAX;
+		}
+		body[len] = '\0';
 	}
 	rc = jobs_ping_send(url, argv[optind], body, len, tries, &err);
 	free(body);

@@ -93,6 +93,7 @@ struct args {
 
 static struct jobs_opts opts;
 static struct jobs_config config;
+static int open_code = JOBS_ETEMP;	/* the exit status of open_ledger's failure */
 static struct args *args_;
 static int color;
 
@@ -236,13 +237,14 @@ open_ledger(struct jobs_db **db, int quiet_missing)
 		return 1;
 	}
 	fprintf(stderr, "jobs-status: %s\n", err.msg);
+	open_code = err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP;
 	return -1;
 }
 
 static int
 exit_for(int rc)
 {
-	return rc < 0 ? JOBS_ETEMP : 0;
+	return rc < 0 ? open_code : 0;
 }
 
 static cJSON *
@@ -437,8 +439,12 @@ cmd_table(void)
 	int n = 0, i, rc, pinned = 0;
 
 	if ((rc = open_ledger(&db, opts.json)) != 0) {
-		if (rc > 0 && opts.json)
-			print_json(cJSON_CreateObject());
+		if (rc > 0 && opts.json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddArrayToObject(o, "jobs");
+			print_json(o);
+		}
 		return exit_for(rc);
 	}
 	rc = read_crontabs(&ct, &err);
@@ -694,7 +700,7 @@ cmd_show(const char *job)
 	if (rc < 0) {
 		free(hs);
 		cJSON_Delete(runs);
-		return fail(err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP, "%s",
+		return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE, "%s",
 		    err.msg);
 	}
 	if (n == 0) {
@@ -913,16 +919,14 @@ pause_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	    " paused_by, paused_at, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5,"
 	    " ?6, ?5) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused,"
 	    " paused_reason = excluded.paused_reason, paused_by = excluded.paused_by,"
-	    " paused_at = excluded.paused_at", &st, err) < 0)
+	    " paused_at = CASE WHEN excluded.paused THEN excluded.paused_at END",
+	    &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, p->job, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, p->paused);
 	jobs_db_bind_text(st, 3, p->paused ? p->reason : NULL);
 	jobs_db_bind_text(st, 4, p->paused ? p->by : NULL);
-	if (p->paused)
-		sqlite3_bind_int64(st, 5, p->now);
-	else
-		sqlite3_bind_int64(st, 5, p->now);
+	sqlite3_bind_int64(st, 5, p->now);
 	sqlite3_bind_text(st, 6, jobs_registry_find(p->job) ? "program" : "command",
 	    -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);

@@ -79,9 +79,17 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 			return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs must be"
 			    " an object of job names", path);
 		cJSON_ArrayForEach(job, jobs) {
+			const cJSON *k;
+
 			if (!cJSON_IsObject(job))
 				return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs.%.64s"
 				    " must be an object", path, job->string);
+			cJSON_ArrayForEach(k, job)
+				if (strcmp(k->string, "timeout") != 0 &&
+				    strcmp(k->string, "grace") != 0)
+					return jobs_err_set(err, JOBS_EUSAGE, "config %s:"
+					    " unknown key jobs.%.64s.%.60s", path, job->string,
+					    k->string);
 			if (jobs_config_duration(job, "timeout", &v, err) < 0 ||
 			    jobs_config_duration(job, "grace", &v, err) < 0)
 				return -1;

@@ -227,10 +227,12 @@ jobs_crontab_parse(struct jobs_crontab *ct, const char *source,
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		pos += n + (nl != NULL) + (text[pos + n] == '\r');
-		if (nl == NULL && n > 0 && diag(ct, JOBS_CRONTAB_ERROR, source,
-		    lineno, "no newline at the end of the file: cron ignores this"
-		    " last line") < 0)
-			goto oom;
+		if (nl == NULL && n > 0 && line[strspn(line, " \t")] != '#') {
+			if (diag(ct, JOBS_CRONTAB_ERROR, source, lineno, "no newline at"
+			    " the end of the file: cron ignores this last line") < 0)
+				goto oom;
+			continue;
+		}
 		for (p = line; *p == ' ' || *p == '\t'; p++)
 			;
 		if (*p == '\0' || *p == '#')
@@ -376,7 +378,8 @@ jobs_crontab_read(struct jobs_crontab *ct, const char *path, int system,
 	base = base ? base + 1 : path;
 	if (read_text(path, &text, &len, err) < 0)
 		return -1;
-	if (strstr(path, "/cron.d/") && strspn(base, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	if ((strstr(path, "/cron.d/") || strncmp(path, "cron.d/", 7) == 0) &&
+	    strspn(base, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(base) &&
 	    diag(ct, JOBS_CRONTAB_ERROR, path, 0, "cron skips files whose names"
 	    " have characters other than A-Z a-z 0-9 _ - (Debian's cron skips a"

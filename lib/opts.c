@@ -153,7 +153,7 @@ lookup(const struct jobs_opt_extra *extra, int val)
 			return t;
 	if (extra)
 		for (t = extra->opts; t->name; t++)
-			if (t->val == val)
+			if (t->val == val || (t->shortopt && t->shortopt == val))
 				return t;
 	return NULL;
 }
@@ -282,8 +282,8 @@ jobs_opts_parse(struct jobs_opts *o, int argc, char **argv,
 			return jobs_err_set(err, JOBS_EUSAGE, "option %.80s needs a value",
 			    argv[optind - 1]);
 		default:
-			if (extra && lookup(extra, c) &&
-			    extra->handle(extra->arg, c, a, err) == 0)
+			if (extra && (t = lookup(extra, c)) != NULL &&
+			    extra->handle(extra->arg, t->val, a, err) == 0)
 				break;
 			if (err && err->code == 0)
 				jobs_err_set(err, JOBS_EUSAGE, "unknown option");
@@ -306,12 +306,12 @@ help_rows(const struct jobs_opt *t, char *buf, size_t size, size_t *len)
 		char left[64];
 		int n;
 
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
-		    t->shortopt ? "-" : "", t->shortopt ? t->shortopt : ' ',
-		    t->shortopt ? ", " : "  ", t->name, t->argname ? " " : "",
-		    t->argname ? t->argname : "");
-		if (!t->shortopt)
-			memmove(left, left + 2, strlen(left + 2) + 1);
+		if (t->shortopt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", t->shortopt,
+			    t->name, t->argname ? " " : "", t->argname ? t->argname : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", t->name,
+			    t->argname ? " " : "", t->argname ? t->argname : "");
 		n = snprintf(buf + *len, size - *len, "  %-28s %s%s%s%s\n", left,
 		    t->help, t->env ? " [" : "", t->env ? t->env : "", t->env ? "]" : "");
 		if (n < 0 || (size_t)n >= size - *len)

@@ -58,6 +58,9 @@ like "with one line naming the key" "$err" "executions"
 printf '{"retention": {"executions": "30d"}, "bogus": 1}\n' >"$XDG_CONFIG_HOME/jobs/config.json"
 code 2 "an unknown key is a configuration error" jobs-cleanup
 like "naming it" "$err" "bogus"
+printf '{"jobs": {"x": {"timout": "1h"}}}\n' >"$XDG_CONFIG_HOME/jobs/config.json"
+code 2 "an unknown per-job key is a configuration error" jobs-cleanup
+like "naming it" "$err" "jobs.x.timout"
 printf '{ not json\n' >"$XDG_CONFIG_HOME/jobs/config.json"
 code 2 "malformed JSON is a configuration error" jobs-cleanup
 rm "$XDG_CONFIG_HOME/jobs/config.json"

@@ -73,6 +73,7 @@ like "is skipped by cron" "$out" "cron skips files whose names"
 printf '0 5 * * * jobs-cleanup' >"$T/nonl"
 code 1 "a last line without a newline" jobs-status crontab "$T/nonl"
 like "is ignored by cron" "$out" "no newline at the end of the file"
+unlike "and is not listed as a job" "$out" "jobs-cleanup \("
 code 2 "a crontab that cannot be read" jobs-status crontab "$T/missing"
 
 code 0 "crontab --generate" jobs-status crontab --generate --system

@@ -3,7 +3,8 @@
 
 code 0 "no ledger yet: the table is empty, exit 0" jobs-status
 like "and says why" "$err" "no ledger"
-code 0 "no ledger yet: --json is an empty object" jobs-status --json
+code 0 "no ledger yet: --json" jobs-status --json
+is "is an empty list of jobs" "$(printf '%s' "$out" | tr -d ' \n\t')" '{"jobs":[]}'
 code 3 "no ledger yet: check is UNKNOWN" jobs-status check
 like "with a first line that starts with the state" "$out" "^UNKNOWN: "
 code 1 "show of an unknown job" jobs-status show nothing
