@@ -153,6 +153,14 @@ main(int argc, char **argv)
 		}
 	}
 	jobs_secret_add(opts.ping);
+	/* The ping URL is a secret: the wrapped command does not inherit it. */
+	if (opts.ping) {
+		static char ping[2048];
+
+		snprintf(ping, sizeof(ping), "%s", opts.ping);
+		opts.ping = ping;
+		unsetenv("JOBS_PING_URL");
+	}
 	if (jobs_config_load(&config, opts.config, opts.config_explicit, &err) < 0) {
 		fprintf(stderr, "jobs-run: %s\n", err.msg);
 		return EXIT_OWN;
@@ -256,9 +264,14 @@ main(int argc, char **argv)
 		if (strcmp(status, "timeout") == 0)
 			fprintf(stderr, "jobs-run: %s timed out after %s%s%s\n", c.job,
 			    took, run, res.killed ? ", killed after the grace period" : "");
-		else
+		else {
+			char error[sizeof(c.error)];
+
+			/* The error may quote the command: no raw controls. */
+			jobs_text_clean(c.error, strlen(c.error), error, sizeof(error), 0);
 			fprintf(stderr, "jobs-run: %s %s after %s%s: %s\n", c.job,
-			    status, took, run, c.error);
+			    status, took, run, error);
+		}
 		print_stream("stdout", &out);
 		print_stream("stderr", &errcap);
 	}

@@ -45,11 +45,31 @@ temporary(int rc)
 	return 0;
 }
 
+/* Retry a statement that cannot run in a transaction while it is busy. */
+static int
+exec_retry(struct jobs_db *db, const char *sql, struct jobs_err *err)
+{
+	int64_t deadline = jobs_clock_mono_ms() + db->busy_ms;
+	int rc;
+
+	while ((rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    jobs_clock_mono_ms() >= deadline)
+			return jobs_db_fail(db, "unable to set up", err);
+		jobs_clock_sleep_ms(5);
+	}
+	return 0;
+}
+
 int
 jobs_db_fail(struct jobs_db *db, const char *what, struct jobs_err *err)
 {
 	int rc = sqlite3_extended_errcode(db->h);
 
+	/* A wrong path is not fixed by trying again: a configuration error. */
+	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+		return jobs_err_set(err, JOBS_EUSAGE, "%s is not a usable SQLite"
+		    " database: %s", db->path, sqlite3_errmsg(db->h));
 	return jobs_err_set(err, temporary(rc) ? JOBS_ETEMP : JOBS_EFAIL,
 	    "%s %s: %s", what, db->path, sqlite3_errmsg(db->h));
 }
@@ -69,7 +89,7 @@ int
 jobs_db_exec(struct jobs_db *db, const char *sql, struct jobs_err *err)
 {
 	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return jobs_db_fail(db, "unable to write", err);
+		return jobs_db_fail(db, "unable to run SQL on", err);
 	return 0;
 }
 
@@ -87,25 +107,6 @@ jobs_db_column_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
 	const unsigned char *s = sqlite3_column_text(st, i);
 
 	snprintf(buf, size, "%s", s ? (const char *)s : "");
-}
-
-static int
-single_int(struct jobs_db *db, const char *sql, int *out, struct jobs_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (jobs_db_prepare(db, sql, &st, err) < 0)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(st, 0);
-	else if (rc == SQLITE_DONE)
-		*out = 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return jobs_db_fail(db, "unable to read", err);
-	return 0;
 }
 
 /*
@@ -268,15 +269,24 @@ check_identity(struct jobs_db *db, int *fresh, struct jobs_err *err)
 {
 	int id = 0, objects = 0;
 
-	if (single_int(db, "PRAGMA application_id", &id, err) < 0)
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/*
+	 * One statement, so one snapshot: another process's migration may
+	 * commit between two reads and make a new file look foreign.
+	 */
+	if (jobs_db_prepare(db, "SELECT (SELECT application_id FROM"
+	    " pragma_application_id), (SELECT count(*) FROM sqlite_schema)", &st,
+	    err) < 0)
 		return -1;
-	/* Ours already (the common case, at every start): no more to read. */
-	if (id == (db->kind == JOBS_DB_LEDGER ? LEDGER_APP_ID : APP_APP_ID)) {
-		*fresh = 0;
-		return 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int(st, 0);
+		objects = sqlite3_column_int(st, 1);
 	}
-	if (single_int(db, "SELECT count(*) FROM sqlite_schema", &objects, err) < 0)
-		return -1;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return jobs_db_fail(db, "unable to read", err);
 	*fresh = id == 0 && objects == 0;
 	if (db->kind == JOBS_DB_LEDGER) {
 		if (id == LEDGER_APP_ID || *fresh)
@@ -389,10 +399,10 @@ setup(struct jobs_db *db, int flags, struct jobs_err *err)
 	 * auto_vacuum only takes on a file with no page yet, and switching to
 	 * WAL writes the first page; WAL cannot be switched inside a transaction.
 	 */
-	if (fresh && jobs_db_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", err) < 0)
+	if (fresh && exec_retry(db, "PRAGMA auto_vacuum = INCREMENTAL", err) < 0)
 		return -1;
 	if (fresh || db->kind == JOBS_DB_LEDGER)
-		if (jobs_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0)
+		if (exec_retry(db, "PRAGMA journal_mode = WAL", err) < 0)
 			return -1;
 	return jobs_db_tx(db, migrate_tx, &m, err);
 }

@@ -83,18 +83,19 @@ check_schedule(const struct jobs_opts *o, struct jobs_err *err)
 static void
 print_failure(const struct jobs_ctx *c, const char *status, int64_t ms)
 {
-	char took[32];
+	char took[32], error[sizeof(c->error)];
 	int i;
 
 	if (c->opts->quiet)
 		return;
 	jobs_clock_human_duration(ms, took, sizeof(took));
+	jobs_text_clean(c->error, strlen(c->error), error, sizeof(error), 0);
 	if (strcmp(status, "timeout") == 0)
 		fprintf(stderr, "%s: run %lld timed out after %s\n", c->job,
 		    (long long)c->id, took);
 	else
 		fprintf(stderr, "%s: run %lld %s after %s%s%s\n", c->job,
-		    (long long)c->id, status, took, c->error[0] ? ": " : "", c->error);
+		    (long long)c->id, status, took, error[0] ? ": " : "", error);
 	/* The lines already went to stderr when the level let them. */
 	if (c->opts->level <= JOBS_WARN)
 		return;

@@ -283,7 +283,10 @@ jobs_run_start(struct jobs_ctx *c, const char *kind, const char *command,
 
 	c->started_ms = jobs_clock_now_ms();
 	c->mono_start = jobs_clock_mono_ms();
-	if ((taken = jobs_lock_take(path, c->job, &c->lock_fd, err)) < 0)
+	/* A second try (unrecorded, after the ledger failed) keeps its lock. */
+	if (c->lock_fd >= 0)
+		taken = 1;
+	else if ((taken = jobs_lock_take(path, c->job, &c->lock_fd, err)) < 0)
 		return -1;
 	s.overlap = !taken;
 	if (c->ledger == NULL)
