@@ -34,13 +34,6 @@
 static const char usage[] =
     "usage: jobs-run [options] NAME [--] COMMAND [ARGS...]\n";
 
-static void
-on_signal(int sig)
-{
-	if (jobs_run_signal == 0)
-		jobs_run_signal = sig;
-}
-
 static int
 own_error(const char *msg)
 {
@@ -103,7 +96,6 @@ main(int argc, char **argv)
 	struct jobs_ctx c;
 	struct jobs_child res;
 	struct jobs_db *ledger = NULL;
-	struct sigaction sa;
 	const char *status = "failed";
 	char *command = NULL, took[32];
 	int first, cmd, started, code = EXIT_OWN, recorded;
@@ -166,12 +158,7 @@ main(int argc, char **argv)
 		return EXIT_OWN;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	jobs_run_catch_signals();
 
 	/* Fail open: the command matters more than its record. */
 	if (jobs_db_open(&ledger, opts.db, JOBS_DB_LEDGER, JOBS_DB_CREATE |

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "health.h"
 #include "lock.h"
+#include "run.h"
 #include "schedule.h"
 
 static const char *const state_names[] = { "healthy", "degraded", "unhealthy",
@@ -154,44 +155,57 @@ jobs_health_classify(const struct jobs_health_run *runs, int n,
 		h->state = JOBS_HEALTHY;
 }
 
+struct reap {
+	const char *job;
+	int64_t max_id;
+	int changed;
+};
+
+static int
+reap_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
+{
+	struct reap *r = arg;
+
+	return (r->changed = jobs_run_abandon(db, r->job, r->max_id,
+	    jobs_clock_now_ms(), err)) < 0 ? -1 : 0;
+}
+
 int
 jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
 {
-	sqlite3_stmt *st = NULL, *up = NULL;
-	char (*jobs)[65] = NULL;
+	struct held { char job[65]; int64_t max_id; } *hs = NULL;
+	sqlite3_stmt *st = NULL;
 	int n = 0, i, changed = 0;
 
 	if (sqlite3_db_readonly(db->h, "main") == 1)
 		return 0;
-	if (jobs_db_prepare(db, "SELECT DISTINCT job FROM executions WHERE"
-	    " status = 'running'", &st, err) < 0)
+	/*
+	 * Read the rows first, then test the locks: a row that existed before
+	 * its lock was found free has lost its holder; a run that starts
+	 * meanwhile has a higher id and is left alone.
+	 */
+	if (jobs_db_prepare(db, "SELECT job, max(id) FROM executions WHERE"
+	    " status = 'running' GROUP BY job", &st, err) < 0)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		char (*more)[65] = realloc(jobs, (size_t)(n + 1) * sizeof(*jobs));
+		struct held *more = realloc(hs, (size_t)(n + 1) * sizeof(*hs));
 
 		if (more == NULL)
 			break;
-		jobs = more;
-		jobs_db_column_copy(st, 0, jobs[n++], sizeof(jobs[0]));
+		hs = more;
+		jobs_db_column_copy(st, 0, hs[n].job, sizeof(hs[n].job));
+		hs[n++].max_id = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < n; i++) {
-		if (jobs_lock_held(db->path, jobs[i], err) != 0)
+		struct reap r = { hs[i].job, hs[i].max_id, 0 };
+
+		if (jobs_lock_held(db->path, hs[i].job, err) != 0)
 			continue;	/* alive, or unknown: leave it */
-		/* The lock is free, so no live process owns these rows. */
-		if (jobs_db_prepare(db, "UPDATE executions SET status = 'abandoned',"
-		    " reason = 'died', finished_at = coalesce(finished_at,"
-		    " started_at), error = 'the process (pid ' || coalesce(pid, '?')"
-		    " || ' on ' || coalesce(host, '?') || ') ended without"
-		    " recording an outcome' WHERE job = ? AND status = 'running'",
-		    &up, err) < 0)
-			break;
-		sqlite3_bind_text(up, 1, jobs[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(up) == SQLITE_DONE)
-			changed += sqlite3_changes(db->h);
-		sqlite3_finalize(up);
+		if (jobs_db_tx(db, reap_tx, &r, err) == 0)
+			changed += r.changed;
 	}
-	free(jobs);
+	free(hs);
 	return changed;
 }
 

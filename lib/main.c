@@ -21,27 +21,6 @@
 
 #define EXIT_TIMEOUT 124
 
-static void
-on_signal(int sig)
-{
-	if (jobs_run_signal == 0)
-		jobs_run_signal = sig;
-}
-
-/* Ask cancellation on SIGTERM, SIGINT and SIGHUP (no SA_RESTART: wake up). */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 /* SQLite calls this every few thousand VM steps: stop a long statement. */
 static int
 progress(void *arg)
@@ -152,7 +131,7 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 	}
 	jobs_run_init(&c, job->name, &opts, &config, job->timeout_ms);
 	c.ledger = ledger;
-	catch_signals();
+	jobs_run_catch_signals();
 	started = jobs_run_start(&c, "program", NULL, argc, argv, &err);
 	if (started < 0) {
 		fprintf(stderr, "%s: unable to record the run: %s\n", job->name, err.msg);

@@ -28,6 +28,13 @@ volatile sig_atomic_t jobs_run_signal;
 
 static int ping_out = -1;	/* stdout of the /start ping helper */
 
+static void
+on_signal(int sig)
+{
+	if (jobs_run_signal == 0)
+		jobs_run_signal = sig;
+}
+
 void
 jobs_capture_add(struct jobs_capture *cap, const char *buf, size_t n)
 {
@@ -200,19 +207,10 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	} else
 		s->result = JOBS_START_RUN;
 
-	if (!s->overlap) {
-		/* We hold the lock: a row still `running` lost its holder. */
-		if (jobs_db_prepare(db, "UPDATE executions SET status = 'abandoned',"
-		    " reason = 'died', finished_at = ?2, error = 'the process (pid '"
-		    " || coalesce(pid, '?') || ' on ' || coalesce(host, '?') ||"
-		    " ') ended without recording an outcome'"
-		    " WHERE job = ?1 AND status = 'running'", &st, err) < 0)
-			return -1;
-		sqlite3_bind_text(st, 1, c->job, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, c->started_ms);
-		if (step_done(db, st, err) < 0)
-			return -1;
-	}
+	/* We hold the lock: a row still `running` lost its holder. */
+	if (!s->overlap && jobs_run_abandon(db, c->job, INT64_MAX, c->started_ms,
+	    err) < 0)
+		return -1;
 
 	gethostname(host, sizeof(host) - 1);
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
@@ -271,6 +269,39 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 			return -1;
 	}
 	return 0;
+}
+
+int
+jobs_run_abandon(struct jobs_db *db, const char *job, int64_t max_id,
+    int64_t at_ms, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (jobs_db_prepare(db, "UPDATE executions SET status = 'abandoned',"
+	    " reason = 'died', finished_at = ?3, error = 'the process (pid '"
+	    " || coalesce(pid, '?') || ' on ' || coalesce(host, '?') ||"
+	    " ') ended without recording an outcome'"
+	    " WHERE job = ?1 AND status = 'running' AND id <= ?2", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, max_id);
+	sqlite3_bind_int64(st, 3, at_ms);
+	if (step_done(db, st, err) < 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+void
+jobs_run_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;	/* no SA_RESTART: blocking calls wake up */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 int

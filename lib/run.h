@@ -100,6 +100,20 @@ void jobs_run_init(struct jobs_ctx *c, const char *job,
 int jobs_run_start(struct jobs_ctx *c, const char *kind, const char *command,
     int argc, char **argv, struct jobs_err *err);
 
+/*
+ * Turn SIGTERM, SIGINT and SIGHUP into jobs_run_signal (without SA_RESTART,
+ * so blocking calls return and the run can stop cleanly).
+ */
+void jobs_run_catch_signals(void);
+
+/*
+ * Mark job's `running` rows with ids up to max_id abandoned (reason
+ * "died") at at_ms; the caller knows their holder is gone (its lock is
+ * free) and runs this inside a transaction.  Returns rows changed, -1.
+ */
+int jobs_run_abandon(struct jobs_db *db, const char *job, int64_t max_id,
+    int64_t at_ms, struct jobs_err *err);
+
 /* 1 when the run should stop: a signal arrived or its timeout passed. */
 int jobs_run_cancelled(const struct jobs_ctx *c);
 
