@@ -9,6 +9,7 @@
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+MAKEFLAGS += --no-print-directory
 .SUFFIXES:
 
 VERSION := 0.1.0

@@ -26,7 +26,7 @@ like "sync is healthy" "$out" "sync +healthy"
 width=$(printf '%s\n' "$out" | awk '{ if (length($0) > w) w = length($0) } END { print w }')
 if [ "$width" -le 80 ]; then ok "the table fits 80 columns"; else not_ok "the table fits 80 columns" "width $width"; fi
 unlike "no colour when not a terminal" "$out" "$(printf '\033')"
-if command -v script >/dev/null 2>&1; then
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null </dev/null >/dev/null 2>&1; then
 	tty_out=$(script -qec "jobs-status" /dev/null 2>&1)
 	like "colour on a terminal" "$tty_out" "$(printf '\033')\\["
 	tty_out=$(NO_COLOR=1 script -qec "jobs-status" /dev/null 2>&1)
