@@ -30,7 +30,15 @@ endif
 
 # Evaluated when a recipe runs, after deps has installed what was missing.
 DEP_CFLAGS = $(shell pkg-config --cflags sqlite3 libcjson)
-DEP_LIBS = $(shell pkg-config --libs sqlite3 libcjson)
+# SQLite is linked statically when its archive is there (SQLITE_STATIC=1):
+# Debian's shared libsqlite3 is bound at load (BIND_NOW), ~3,000 relocations
+# that cron would pay on every start.  The price: rebuild (make install)
+# after a libsqlite3 security update.  SQLITE_STATIC=0 links the shared one.
+SQLITE_STATIC ?= 1
+SQLITE_A = $(wildcard $(shell pkg-config --variable=libdir sqlite3)/libsqlite3.a)
+DEP_LIBS = $(if $(and $(filter 1,$(SQLITE_STATIC)),$(SQLITE_A)),\
+	$(SQLITE_A) $(filter-out -lsqlite3,$(shell pkg-config --static --libs sqlite3)),\
+	$(shell pkg-config --libs sqlite3)) $(shell pkg-config --libs libcjson)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
 CURL_LIBS = $(shell pkg-config --libs libcurl)
 

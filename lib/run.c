@@ -181,20 +181,23 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	const struct jobs_opts *o = c->opts;
 	sqlite3_stmt *st = NULL;
 	char host[256] = "", cwd[1024] = "";
-	int paused = 0, i = 1;
+	int paused = 0, stale = 0, i = 1;
 	const char *reason = NULL;
 
 	if (jobs_db_prepare(db, "INSERT INTO jobs (name, kind, command, created_at)"
 	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
 	    " kind = excluded.kind, command = excluded.command"
-	    " RETURNING paused", &st, err) < 0)
+	    " RETURNING paused, EXISTS (SELECT 1 FROM executions WHERE"
+	    " job = ?1 AND status = 'running')", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, c->job, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->kind, -1, SQLITE_STATIC);
 	jobs_db_bind_text(st, 3, s->command);
 	sqlite3_bind_int64(st, 4, c->started_ms);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		paused = sqlite3_column_int(st, 0);
+		stale = sqlite3_column_int(st, 1);
+	}
 	if (step_done(db, st, err) < 0)
 		return -1;
 
@@ -208,8 +211,8 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		s->result = JOBS_START_RUN;
 
 	/* We hold the lock: a row still `running` lost its holder. */
-	if (!s->overlap && jobs_run_abandon(db, c->job, INT64_MAX, c->started_ms,
-	    err) < 0)
+	if (!s->overlap && stale && jobs_run_abandon(db, c->job, INT64_MAX,
+	    c->started_ms, err) < 0)
 		return -1;
 
 	gethostname(host, sizeof(host) - 1);
