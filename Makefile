@@ -88,15 +88,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libjobs.a | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(BUILD)/libjobs.a $(DEP_LIBS)
 
-# The cron parser's fuzz corpus, replayed (not fuzzed) on every check.
-$(BUILD)/tests/fuzz_cron: tests/fuzz/fuzz_cron.c $(BUILD)/libjobs.a | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -DJOBS_FUZZ_STANDALONE $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) \
-		$(LDFLAGS) -o $@ $< $(BUILD)/libjobs.a $(DEP_LIBS)
+# Fuzz targets, linked with replay.c: each corpus is replayed (not fuzzed)
+# on every check; make fuzz fuzzes them with libFuzzer.
+FUZZ := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libjobs.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $< \
+		tests/fuzz/replay.c $(BUILD)/libjobs.a $(DEP_LIBS)
 
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BIN):
 	mkdir -p $@
 
-unit: $(UNIT) $(BUILD)/tests/fuzz_cron
+unit: $(UNIT) $(addprefix $(BUILD)/tests/fuzz_,$(FUZZ))
 
 # Run every test on this build; JOBS_BIN tells the command tests which programs.
 test: all unit deps-check
@@ -108,13 +110,21 @@ check: deps-check
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	$(MAKE) SANITIZE=address,undefined BUILD=build/san BIN=build/san/bin test
 
-# Fuzz the cron parser with libFuzzer (clang): RUNS=1000000 by default.
+# Fuzz every target with libFuzzer (clang), RUNS executions each (10^6 by
+# default), starting from and adding to its corpus in tests/fuzz/corpus/.
 RUNS ?= 1000000
-fuzz: | $(BUILD)/tests
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $(BUILD)/tests/fuzz_cron_libfuzzer tests/fuzz/fuzz_cron.c \
-		lib/cron.c lib/err.c
-	$(BUILD)/tests/fuzz_cron_libfuzzer -runs=$(RUNS) tests/fuzz/corpus/cron
+fuzz: $(BUILD)/lib/schema_sql.c | deps
+	mkdir -p $(BUILD)/fuzz
+	for t in $(FUZZ); do \
+		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+			$$(pkg-config --cflags sqlite3 libcjson) \
+			-o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c \
+			$(filter-out lib/main.c lib/ping.c,$(wildcard lib/*.c)) \
+			$(BUILD)/lib/schema_sql.c $$(pkg-config --libs sqlite3 libcjson) && \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
+		(cd $(BUILD)/fuzz && ./$$t -runs=$(RUNS) corpus-$$t \
+			$(CURDIR)/tests/fuzz/corpus/$$t) || exit 1; \
+	done
 
 demo: all
 	./build-aux/demo $(BIN)

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "config.h"
 #include "err.h"
+#include "text.h"
 
 #define CONFIG_MAX (1024 * 1024)
 
@@ -38,10 +39,18 @@ digest(const char *buf, size_t n, char out[17])
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+/* A key from the file, fit to quote in a one-line message. */
+static const char *
+safe(const char *key, char buf[64])
+{
+	return jobs_text_clean(key, strlen(key), buf, 64, 0);
+}
+
 static int
 validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 {
 	const cJSON *it, *job, *jobs;
+	char a[64], b[64];
 	int64_t v;
 
 	if (!cJSON_IsObject(c->root))
@@ -50,7 +59,7 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 	cJSON_ArrayForEach(it, c->root)
 		if (!known(it->string))
 			return jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown key"
-			    " '%.60s'", path, it->string);
+			    " '%s'", path, safe(it->string, a));
 	if ((it = jobs_config_section(c, "retention")) != NULL) {
 		const cJSON *r;
 
@@ -69,7 +78,7 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 				rc = jobs_config_duration(it, r->string, &v, err);
 			else
 				rc = jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown"
-				    " key retention.%.60s", path, r->string);
+				    " key retention.%s", path, safe(r->string, a));
 			if (rc < 0)
 				return -1;
 		}
@@ -82,18 +91,41 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 			const cJSON *k;
 
 			if (!cJSON_IsObject(job))
-				return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs.%.64s"
-				    " must be an object", path, job->string);
+				return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs.%s"
+				    " must be an object", path, safe(job->string, a));
 			cJSON_ArrayForEach(k, job)
 				if (strcmp(k->string, "timeout") != 0 &&
 				    strcmp(k->string, "grace") != 0)
 					return jobs_err_set(err, JOBS_EUSAGE, "config %s:"
-					    " unknown key jobs.%.64s.%.60s", path, job->string,
-					    k->string);
+					    " unknown key jobs.%s.%s", path, safe(job->string, a),
+					    safe(k->string, b));
 			if (jobs_config_duration(job, "timeout", &v, err) < 0 ||
 			    jobs_config_duration(job, "grace", &v, err) < 0)
 				return -1;
 		}
+	}
+	return 0;
+}
+
+int
+jobs_config_parse(struct jobs_config *c, const char *buf, size_t n,
+    const char *path, struct jobs_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	digest(buf, n, c->digest);
+	if ((c->root = cJSON_ParseWithLength(buf, n)) == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		int line = 1;
+		const char *p;
+
+		for (p = buf; at && p < at && p < buf + n; p++)
+			line += *p == '\n';
+		return jobs_err_set(err, JOBS_EUSAGE, "config %s: line %d: not valid"
+		    " JSON", path, line);
+	}
+	if (validate(c, path, err) < 0) {
+		jobs_config_free(c);
+		return -1;
 	}
 	return 0;
 }
@@ -130,22 +162,7 @@ jobs_config_load(struct jobs_config *c, const char *path, int explicit,
 		jobs_err_set(err, JOBS_EUSAGE, "config %s: larger than 1 MiB", path);
 		goto out;
 	}
-	buf[n] = '\0';
-	digest(buf, n, c->digest);
-	if ((c->root = cJSON_ParseWithLength(buf, n)) == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		int line = 1;
-		const char *p;
-
-		for (p = buf; at && p < at && p < buf + n; p++)
-			line += *p == '\n';
-		jobs_err_set(err, JOBS_EUSAGE, "config %s: line %d: not valid JSON",
-		    path, line);
-		goto out;
-	}
-	if (validate(c, path, err) < 0)
-		goto out;
-	rc = 0;
+	rc = jobs_config_parse(c, buf, n, path, err);
 out:
 	if (rc < 0)
 		jobs_config_free(c);

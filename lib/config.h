@@ -26,6 +26,13 @@ struct jobs_config {
 int jobs_config_load(struct jobs_config *c, const char *path, int explicit,
     struct jobs_err *err);
 
+/*
+ * The same from n bytes at buf (named path in messages): what load does
+ * once it has read the file.  0 or -1 with err.
+ */
+int jobs_config_parse(struct jobs_config *c, const char *buf, size_t n,
+    const char *path, struct jobs_err *err);
+
 void jobs_config_free(struct jobs_config *c);
 
 /* The object for one section ("retention") or NULL. */

@@ -66,6 +66,20 @@ unlike() {
 sql() { sqlite3 -cmd '.timeout 5000' "$JOBS_DB" "$1"; }
 appsql() { sqlite3 -cmd '.timeout 5000' "$JOBS_APP_DB" "$1"; }
 
+# wait_until SECONDS COMMAND...: poll COMMAND every 50 ms; 1 if it never held
+wait_until() {
+	tries=$(($1 * 20)); shift
+	while ! "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
+# running_is JOB N: the ledger has N rows of JOB still `running`
+running_is() {
+	[ "$(sql "select count(*) from executions where job = '$1' and status = 'running'" 2>/dev/null)" = "$2" ]
+}
+
 # fresh: a new empty ledger and application database for the next checks
 fresh() {
 	rm -rf "$T/state"

@@ -20,18 +20,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP
 
-# wait_until SECONDS COMMAND...: poll COMMAND every 50 ms; 1 if it never held
-wait_until() {
-	tries=$(($1 * 20)); shift
-	while ! "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
-running_is() {
-	[ "$(sql "select count(*) from executions where job = '$1' and status = 'running'" 2>/dev/null)" = "$2" ]
-}
 # a write transaction cannot start now (someone holds the write lock)
 write_locked() { ! sqlite3 "$JOBS_DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; }
 lines() { printf '%s' "$1" | grep -c ''; }

@@ -21,19 +21,6 @@ trap 'exit 143' TERM INT HUP
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 rand() { echo $(($(od -An -N2 -tu2 /dev/urandom) % $1)); }
 
-# wait_until SECONDS COMMAND...: poll COMMAND every 50 ms; 1 if it never held
-wait_until() {
-	tries=$(($1 * 20)); shift
-	while ! "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
-# running_is JOB N: the ledger has N rows of JOB still `running`
-running_is() {
-	[ "$(sql "select count(*) from executions where job = '$1' and status = 'running'" 2>/dev/null)" = "$2" ]
-}
 # files_are N GLOB: N files match GLOB
 files_are() {
 	want=$1; shift

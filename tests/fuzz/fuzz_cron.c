@@ -11,9 +11,9 @@
  *   clang -fsanitize=fuzzer,address,undefined -Ilib lib/err.c lib/cron.c \
  *       tests/fuzz/fuzz_cron.c
  *
- * With -DJOBS_FUZZ_STANDALONE it has a main() instead that runs every file
- * named on the command line (or found in a named directory) once, so a
- * plain compiler can replay the corpus.
+ * Linked with replay.c instead of libFuzzer, it runs every file named on
+ * the command line (or found in a named directory) once, so a plain
+ * compiler can replay the corpus in make check.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -174,72 +174,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	jobs_cron_zone_check(tz, NULL);
 	return 0;
 }
-
-#ifdef JOBS_FUZZ_STANDALONE
-#include <dirent.h>
-
-static int
-run_file(const char *path)
-{
-	static uint8_t buf[1 << 20];
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf), fp);
-	if (ferror(fp)) {
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-/* A file, or every file directly inside a directory. */
-static int
-run_path(const char *path, int *count)
-{
-	char sub[4096];
-	struct dirent *de;
-	DIR *dir;
-	int rc = 0, n;
-
-	if ((dir = opendir(path)) == NULL) {
-		if (run_file(path) < 0)
-			return -1;
-		++*count;
-		return 0;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		n = snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(sub) || run_file(sub) < 0) {
-			fprintf(stderr, "fuzz_cron: cannot read %s/%s\n", path,
-			    de->d_name);
-			rc = -1;
-			continue;
-		}
-		++*count;
-	}
-	closedir(dir);
-	return rc;
-}
-
-int
-main(int argc, char **argv)
-{
-	int i, count = 0, rc = 0;
-
-	for (i = 1; i < argc; i++) {
-		if (run_path(argv[i], &count) < 0) {
-			fprintf(stderr, "fuzz_cron: cannot read %s\n", argv[i]);
-			rc = 1;
-		}
-	}
-	printf("fuzz_cron: %d inputs replayed\n", count);
-	return rc;
-}
-#endif
