@@ -45,6 +45,24 @@ temporary(int rc)
 	return 0;
 }
 
+/*
+ * After each commit: a passive checkpoint from 100 pages, as SQLite's own
+ * autocheckpoint would; from 1024 (4 MiB) a RESTART, which waits (under the
+ * busy timeout) for readers so that the next writer starts the log over.
+ * A passive checkpoint never restarts it: with many short-lived writers
+ * someone is nearly always reading, and the WAL grew without bound.
+ */
+static int
+wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	(void)arg;
+	if (frames >= 1024)
+		sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	else if (frames >= 100)
+		sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* Retry a statement that cannot run in a transaction while it is busy. */
 static int
 exec_retry(struct jobs_db *db, const char *sql, struct jobs_err *err)
@@ -481,7 +499,7 @@ jobs_db_open(struct jobs_db **out, const char *path, enum jobs_db_kind kind,
 		 */
 		if (kind == JOBS_DB_LEDGER) {
 			sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-			sqlite3_wal_autocheckpoint(db->h, 100);
+			sqlite3_wal_hook(db->h, wal_hook, NULL);
 		}
 	}
 	if (setup(db, flags, err) < 0) {

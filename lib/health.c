@@ -209,6 +209,21 @@ jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
 	return changed;
 }
 
+/* Step st once: 1 with a row, 0 at the end, -1 with err (st finalized). */
+static int
+row(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	jobs_db_fail(db, "unable to read", err);
+	sqlite3_finalize(st);
+	return -1;
+}
+
 /* Fill the parts of h that come from the executions table. */
 static int
 load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
@@ -216,19 +231,21 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 {
 	struct jobs_health_run runs[JOBS_HEALTH_WINDOW];
 	sqlite3_stmt *st = NULL;
-	int n = 0, rc = -1;
+	int n = 0, r;
 
 	if (jobs_db_prepare(db, "SELECT status, duration_ms FROM executions WHERE"
 	    " job = ? AND status IN ('succeeded', 'failed', 'timeout', 'cancelled',"
 	    " 'abandoned') ORDER BY id DESC LIMIT 20", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && n < JOBS_HEALTH_WINDOW) {
+	while (n < JOBS_HEALTH_WINDOW && (r = row(db, st, err)) == 1) {
 		jobs_db_column_copy(st, 0, runs[n].status, sizeof(runs[n].status));
 		runs[n].duration_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
 		    sqlite3_column_int64(st, 1);
 		n++;
 	}
+	if (n < JOBS_HEALTH_WINDOW && r < 0)
+		return -1;
 	sqlite3_finalize(st);
 	jobs_health_classify(runs, n, h);
 
@@ -237,16 +254,19 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 		return -1;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now_ms - 86400000LL);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		h->runs_24h = sqlite3_column_int(st, 0);
+	if ((r = row(db, st, err)) < 0)
+		return -1;
+	h->runs_24h = r ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
 
-	if (jobs_db_prepare(db, "SELECT started_at, status, clock, id, timeout_ms FROM"
-	    " executions WHERE job = ? AND status != 'skipped' ORDER BY id DESC"
-	    " LIMIT 1", &st, err) < 0)
+	if (jobs_db_prepare(db, "SELECT started_at, status, clock, id, timeout_ms"
+	    " FROM executions WHERE job = ? AND status != 'skipped' ORDER BY id"
+	    " DESC LIMIT 1", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if ((r = row(db, st, err)) < 0)
+		return -1;
+	if (r) {
 		h->last_run_ms = sqlite3_column_int64(st, 0);
 		jobs_db_column_copy(st, 1, h->last_status, sizeof(h->last_status));
 		h->last_pinned = sqlite3_column_text(st, 2) &&
@@ -263,7 +283,9 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 	    " AND status = 'succeeded' ORDER BY id DESC LIMIT 1", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if ((r = row(db, st, err)) < 0)
+		return -1;
+	if (r)
 		h->last_success_ms = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 
@@ -272,13 +294,14 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 	    " DESC LIMIT 1", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if ((r = row(db, st, err)) < 0)
+		return -1;
+	if (r) {
 		h->last_failure_ms = sqlite3_column_int64(st, 0);
 		jobs_db_column_copy(st, 1, h->last_error, sizeof(h->last_error));
 	}
 	sqlite3_finalize(st);
-	rc = 0;
-	return rc;
+	return 0;
 }
 
 int64_t
