@@ -85,6 +85,21 @@ CREATE TABLE logs (
 CREATE INDEX logs_execution ON logs (execution_id);
 CREATE INDEX logs_job_at ON logs (job, at);
 
+CREATE TABLE breakers (
+	host		TEXT PRIMARY KEY,	-- a destination host (webhook URL host, SMTP server)
+	state		TEXT NOT NULL DEFAULT 'closed'
+			CHECK (state IN ('closed', 'open', 'half-open')),
+	failures	INTEGER NOT NULL DEFAULT 0,	-- consecutive
+	opened_at	INTEGER,		-- epoch ms
+	updated_at	INTEGER NOT NULL
+);
+
+CREATE TABLE rate_limits (
+	name		TEXT PRIMARY KEY,	-- "host:<host>"
+	tokens		REAL NOT NULL,
+	updated_at	INTEGER NOT NULL	-- epoch ms
+);
+
 -- @component app
 -- @version 1
 
@@ -97,3 +112,34 @@ CREATE TABLE IF NOT EXISTS job_cursors (
 	updated_at	INTEGER NOT NULL,	-- epoch s
 	PRIMARY KEY (job, name)
 );
+
+-- The transactional outbox: an application enqueues a message in the same
+-- transaction as its own write; jobs-deliver sends it at least once.  Its
+-- columns are a public interface (jobs-schema(5)): only ever added to.
+CREATE TABLE IF NOT EXISTS outbox (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	channel		TEXT NOT NULL CHECK (channel IN ('webhook', 'email', 'file')),
+	destination	TEXT NOT NULL,		-- https://..., mailto:..., file:///dir
+	subject		TEXT,
+	body		TEXT NOT NULL,
+	headers		TEXT NOT NULL DEFAULT '{}',	-- JSON object of header fields
+	idempotency_key	TEXT NOT NULL,
+	source		TEXT NOT NULL DEFAULT '',	-- who enqueued it
+	status		TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending',
+			'leased', 'sent', 'dead', 'cancelled')),
+	attempts	INTEGER NOT NULL DEFAULT 0,	-- counted when claimed
+	max_attempts	INTEGER NOT NULL DEFAULT 8 CHECK (max_attempts >= 1),
+	not_before	INTEGER NOT NULL DEFAULT 0,	-- epoch s: a send delay
+	priority	INTEGER NOT NULL DEFAULT 0,	-- higher goes first
+	ordering_key	TEXT,			-- rows with the same key go in order
+	last_error	TEXT,
+	created_at	INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)),
+	sent_at		INTEGER,		-- epoch s
+	lease_token	TEXT,			-- who holds it while leased
+	lease_until	INTEGER,		-- epoch ms
+	payload_hash	TEXT,			-- the same key twice must carry the same payload
+	UNIQUE (source, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, not_before, priority);
+CREATE INDEX IF NOT EXISTS outbox_ordering ON outbox (ordering_key, id)
+	WHERE ordering_key IS NOT NULL;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -13,7 +14,8 @@
 #define CONFIG_MAX (1024 * 1024)
 
 /* Top-level keys this version knows; a typo is an error, not a default. */
-static const char *const known_keys[] = { "retention", "jobs", NULL };
+static const char *const known_keys[] = { "retention", "jobs", "spool_dir",
+    "smtp", "webhook", "allow_networks", "delivery", NULL };
 
 static int
 known(const char *key)
@@ -44,6 +46,37 @@ static const char *
 safe(const char *key, char buf[64])
 {
 	return jobs_text_clean(key, strlen(key), buf, 64, 0);
+}
+
+static const char *const smtp_keys[] = { "url", "user", "password_file",
+    "from", NULL };
+static const char *const webhook_keys[] = { "secret_file", NULL };
+static const char *const delivery_keys[] = { "timeout", "connect_timeout",
+    "parallel", "per_host", "breaker_failures", "breaker_cooldown",
+    "rate_limits", "batch", NULL };
+
+/* A section, if present, is an object of known keys. */
+static int
+section_keys(const struct jobs_config *c, const char *name,
+    const char *const *keys, const char *path, struct jobs_err *err)
+{
+	const cJSON *s = jobs_config_section(c, name), *it;
+	char a[64];
+	int i;
+
+	if (s == NULL)
+		return 0;
+	if (!cJSON_IsObject(s))
+		return jobs_err_set(err, JOBS_EUSAGE, "config %s: %s: want an object",
+		    path, name);
+	cJSON_ArrayForEach(it, s) {
+		for (i = 0; keys[i] && strcmp(keys[i], it->string) != 0; i++)
+			;
+		if (keys[i] == NULL)
+			return jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown key"
+			    " %s.%s", path, name, safe(it->string, a));
+	}
+	return 0;
 }
 
 static int
@@ -83,6 +116,17 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 				return -1;
 		}
 	}
+	if ((it = jobs_config_section(c, "spool_dir")) && !cJSON_IsString(it))
+		return jobs_err_set(err, JOBS_EUSAGE, "config %s: spool_dir: want a"
+		    " path", path);
+	if (section_keys(c, "smtp", smtp_keys, path, err) < 0 ||
+	    section_keys(c, "webhook", webhook_keys, path, err) < 0 ||
+	    section_keys(c, "delivery", delivery_keys, path, err) < 0)
+		return -1;
+	if ((it = jobs_config_section(c, "allow_networks")) && !cJSON_IsString(it) &&
+	    !cJSON_IsArray(it))
+		return jobs_err_set(err, JOBS_EUSAGE, "config %s: allow_networks: want"
+		    " a list of CIDRs", path);
 	if ((jobs = cJSON_GetObjectItemCaseSensitive(c->root, "jobs")) != NULL) {
 		if (!cJSON_IsObject(jobs))
 			return jobs_err_set(err, JOBS_EUSAGE, "config %s: jobs must be"
@@ -248,4 +292,40 @@ jobs_config_string(const struct cJSON *obj, const char *key, const char **s,
 		return jobs_err_set(err, JOBS_EUSAGE, "config: %s: want a string", key);
 	*s = it->valuestring;
 	return 1;
+}
+
+int
+jobs_config_secret(const struct jobs_config *c, const char *env,
+    const char *section, const char *key, char *buf, size_t size,
+    struct jobs_err *err)
+{
+	const char *v = env ? getenv(env) : NULL, *path = NULL;
+	struct stat sb;
+	size_t n;
+	FILE *f;
+	int rc;
+
+	if (v && *v) {
+		if (strlen(v) >= size)
+			return jobs_err_set(err, JOBS_EUSAGE, "%s is too long", env);
+		snprintf(buf, size, "%s", v);
+		return 1;
+	}
+	if ((rc = jobs_config_string(jobs_config_section(c, section), key, &path,
+	    err)) <= 0)
+		return rc;
+	if ((f = fopen(path, "re")) == NULL)
+		return jobs_err_set(err, JOBS_EUSAGE, "unable to read %s.%s %s: %s",
+		    section, key, path, strerror(errno));
+	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077)) {
+		fclose(f);
+		return jobs_err_set(err, JOBS_EUSAGE, "%s.%s %s: want a regular file"
+		    " readable by its owner only (chmod 600)", section, key, path);
+	}
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return n > 0;
 }

@@ -35,6 +35,16 @@ int jobs_config_parse(struct jobs_config *c, const char *buf, size_t n,
 
 void jobs_config_free(struct jobs_config *c);
 
+/*
+ * A secret: the environment variable env when set, else the file named by
+ * section.key in the config, which must be a regular file readable by its
+ * owner only (0600 or stricter).  A trailing newline is dropped.  Returns
+ * 1 with buf filled, 0 when neither is set, -1 with err.
+ */
+int jobs_config_secret(const struct jobs_config *c, const char *env,
+    const char *section, const char *key, char *buf, size_t size,
+    struct jobs_err *err);
+
 /* The object for one section ("retention") or NULL. */
 const struct cJSON *jobs_config_section(const struct jobs_config *c,
     const char *name);
