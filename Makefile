@@ -39,11 +39,11 @@ SQLITE_A = $(wildcard $(shell pkg-config --variable=libdir sqlite3)/libsqlite3.a
 DEP_LIBS = $(if $(and $(filter 1,$(SQLITE_STATIC)),$(SQLITE_A)),\
 	$(SQLITE_A) $(filter-out -lsqlite3,$(shell pkg-config --static --libs sqlite3)),\
 	$(shell pkg-config --libs sqlite3)) $(shell pkg-config --libs libcjson)
-CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
-CURL_LIBS = $(shell pkg-config --libs libcurl)
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl libcrypto)
+CURL_LIBS = $(shell pkg-config --libs libcurl libcrypto)
 
 # Only the programs that send link libcurl (DESIGN §3: it costs ~5 ms an exec).
-CURL_PROGS := jobs-ping
+CURL_PROGS := jobs-ping jobs-deliver
 PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/jobs-*.c))
 LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c)) \
 	$(BUILD)/lib/schema_sql.o
@@ -67,7 +67,8 @@ $(BUILD)/lib/schema_sql.c: schema.sql | $(BUILD)/lib
 	  echo '0x00 };'; } > $@
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h | deps $(BUILD)/lib
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) \
+		$(if $(filter send ping,$*),$(CURL_CFLAGS)) -c -o $@ $<
 
 $(BUILD)/lib/schema_sql.o: $(BUILD)/lib/schema_sql.c
 	$(CC) $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) -c -o $@ $<
@@ -95,10 +96,15 @@ $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libjobs.
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $< \
 		tests/fuzz/replay.c $(BUILD)/libjobs.a $(DEP_LIBS)
 
+# The allocation-failure shim tests/t-oom.sh preloads: never sanitized (ASan's
+# allocator and an LD_PRELOAD malloc do not mix), so not CFLAGS or LDFLAGS.
+$(BUILD)/tests/failmalloc.so: tests/failmalloc.c | $(BUILD)/tests
+	$(CC) $(WARNINGS) -O2 -g -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/lib $(BUILD)/cmd $(BUILD)/tests $(BIN):
 	mkdir -p $@
 
-unit: $(UNIT) $(addprefix $(BUILD)/tests/fuzz_,$(FUZZ))
+unit: $(UNIT) $(addprefix $(BUILD)/tests/fuzz_,$(FUZZ)) $(BUILD)/tests/failmalloc.so
 
 # Run every test on this build; JOBS_BIN tells the command tests which programs.
 test: all unit deps-check

@@ -23,6 +23,7 @@
 #include "fs.h"
 #include "health.h"
 #include "opts.h"
+#include "outbox.h"
 #include "registry.h"
 #include "schedule.h"
 #include "text.h"
@@ -47,6 +48,8 @@ static const char usage[] =
     "       jobs-status check [JOB...]\n"
     "       jobs-status next [--from TIME] [--count N] [--tz ZONE] [--] EXPR\n"
     "       jobs-status crontab [--system] [FILE] | --generate\n"
+    "       jobs-status queue [--json]\n"
+    "       jobs-status queue retry-dead [--key K | --all]\n"
     "       jobs-status migrate\n"
     "Reads take --json; --crontab FILE and --system-crontab FILE name the\n"
     "crontabs that schedules are found in (default: crontab -l, /etc/crontab,\n"
@@ -55,6 +58,7 @@ static const char usage[] =
 enum {
 	OPT_STATUS = 0x200, OPT_SINCE, OPT_RUN, OPT_LEVEL, OPT_FOLLOW, OPT_REASON,
 	OPT_CRONTAB, OPT_SYSCRONTAB, OPT_FROM, OPT_COUNT, OPT_SYSTEM, OPT_GENERATE,
+	OPT_KEY, OPT_ALL,
 };
 
 static const struct jobs_opt status_opts[] = {
@@ -73,6 +77,8 @@ static const struct jobs_opt status_opts[] = {
 	{ "system", 0, 0, OPT_SYSTEM, NULL, NULL, "crontab: FILE has a user field" },
 	{ "generate", 0, 0, OPT_GENERATE, NULL, NULL,
 	    "crontab: print the project's crontab" },
+	{ "key", 0, 1, OPT_KEY, NULL, "K", "queue retry-dead: the row with key K" },
+	{ "all", 0, 0, OPT_ALL, NULL, NULL, "queue retry-dead: every dead row" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -89,6 +95,8 @@ struct args {
 	const char *from;
 	long count;
 	int system, generate;
+	const char *key;
+	int all;
 };
 
 static struct jobs_opts opts;
@@ -155,6 +163,12 @@ handle(void *arg, int val, const char *optarg, struct jobs_err *err)
 		return 0;
 	case OPT_GENERATE:
 		a->generate = 1;
+		return 0;
+	case OPT_KEY:
+		a->key = optarg;
+		return 0;
+	case OPT_ALL:
+		a->all = 1;
 		return 0;
 	}
 	return -1;
@@ -1377,6 +1391,97 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 	return errors ? JOBS_EFAIL : 0;
 }
 
+/* The outbox, by status and channel, from the application database. */
+static int
+cmd_queue(int argc, char **argv, const struct args *a)
+{
+	static const char *const statuses[] = { "pending", "leased", "sent", "dead",
+	    "cancelled" };
+	static const char *const channels[] = { "webhook", "email", "file" };
+	struct jobs_db *app = NULL;
+	struct jobs_err err = { 0, "" };
+	sqlite3_stmt *st = NULL;
+	int64_t count[3][5], now = jobs_clock_now_ms() / 1000, oldest = -1;
+	int i, k, rc;
+	cJSON *o, *chs;
+
+	if (argc > 0 && strcmp(argv[0], "retry-dead") == 0) {
+		if (argc != 1 || (a->key == NULL) == (a->all == 0))
+			return fail(JOBS_EUSAGE, "queue retry-dead: want --key K or --all");
+		if (jobs_db_open(&app, opts.app_db, JOBS_DB_APP, JOBS_DB_MIGRATE, &err) < 0)
+			return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE,
+			    "%s", err.msg);
+		rc = jobs_outbox_retry_dead(app, a->key, now, &err);
+		jobs_db_close(app);
+		if (rc < 0)
+			return fail(JOBS_ETEMP, "%s", err.msg);
+		if (!opts.quiet)
+			printf("%d dead row%s requeued\n", rc, rc == 1 ? "" : "s");
+		return a->key && rc == 0 ? EXIT_NOTFOUND : 0;
+	}
+	if (argc > 0)
+		return fail(JOBS_EUSAGE, "queue: unknown '%s'", argv[0]);
+	memset(count, 0, sizeof(count));
+	if (jobs_db_open(&app, opts.app_db, JOBS_DB_APP, 0, &err) < 0 &&
+	    (err.code != JOBS_ETEMP || jobs_db_open(&app, opts.app_db, JOBS_DB_APP,
+	    JOBS_DB_READONLY, &err) < 0)) {
+		if (err.code != JOBS_ENOINPUT)
+			return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE,
+			    "%s", err.msg);
+		app = NULL;	/* no application database yet: an empty queue */
+	}
+	if (app) {
+		rc = jobs_db_prepare(app, "SELECT channel, status, count(*) FROM outbox"
+		    " GROUP BY channel, status", &st, &err);
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+			for (i = 0; i < 3; i++)
+				for (k = 0; k < 5; k++)
+					if (strcmp((const char *)sqlite3_column_text(st, 0),
+					    channels[i]) == 0 && strcmp((const char *)
+					    sqlite3_column_text(st, 1), statuses[k]) == 0)
+						count[i][k] = sqlite3_column_int64(st, 2);
+		sqlite3_finalize(st);
+		if (rc == 0 && (rc = jobs_db_prepare(app, "SELECT min(created_at) FROM"
+		    " outbox WHERE status = 'pending'", &st, &err)) == 0) {
+			if (sqlite3_step(st) == SQLITE_ROW &&
+			    sqlite3_column_type(st, 0) != SQLITE_NULL)
+				oldest = now - sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		jobs_db_close(app);
+		if (rc < 0)
+			return fail(JOBS_ETEMP, "%s", err.msg);
+	}
+	o = cJSON_CreateObject();
+	for (k = 0; k < 5; k++)
+		cJSON_AddNumberToObject(o, statuses[k], (double)(count[0][k] +
+		    count[1][k] + count[2][k]));
+	cJSON_AddItemToObject(o, "oldest_pending_s", num_or_null((double)oldest,
+	    oldest >= 0));
+	chs = cJSON_AddObjectToObject(o, "channels");
+	for (i = 0; i < 3; i++) {
+		cJSON *ch = cJSON_AddObjectToObject(chs, channels[i]);
+
+		for (k = 0; k < 5; k++)
+			cJSON_AddNumberToObject(ch, statuses[k], (double)count[i][k]);
+	}
+	if (opts.json) {
+		print_json(o);
+		return 0;
+	}
+	printf("%-8s %9s %9s %9s %9s %9s\n", "CHANNEL", "PENDING", "LEASED", "SENT",
+	    "DEAD", "CANCELLED");
+	for (i = 0; i < 3; i++)
+		printf("%-8s %9lld %9lld %9lld %9lld %9lld\n", channels[i],
+		    (long long)count[i][0], (long long)count[i][1],
+		    (long long)count[i][2], (long long)count[i][3],
+		    (long long)count[i][4]);
+	if (oldest >= 0)
+		printf("oldest pending: %llds\n", (long long)oldest);
+	cJSON_Delete(o);
+	return 0;
+}
+
 static int
 cmd_migrate(void)
 {
@@ -1468,6 +1573,8 @@ main(int argc, char **argv)
 		return cmd_check(nargs, args);
 	if (strcmp(cmd, "migrate") == 0 && nargs == 0)
 		return cmd_migrate();
+	if (strcmp(cmd, "queue") == 0)
+		return cmd_queue(nargs, args, &a);
 	if (strcmp(cmd, "next") == 0)
 		return cmd_next(nargs, args, &a);
 	if (strcmp(cmd, "crontab") == 0)

@@ -5,6 +5,8 @@
 const struct jobs_registry jobs_registry[] = {
 	{ "jobs-cleanup", "retention of the ledger's runs and logs, then"
 	    " checkpoint and optimize", 30 * 60 * 1000, "30 3 * * 0" },
+	{ "jobs-deliver", "send the outbox's due messages: webhooks, mail, the"
+	    " spool", 4 * 60 * 1000, "*/5 * * * *" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -1,0 +1,1632 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "err.h"
+#include "net.h"
+#include "send.h"
+#include "text.h"
+
+#ifndef JOBS_VERSION
+#define JOBS_VERSION "0"
+#endif
+
+#define MAIL_MAX (64L * 1024 * 1024)	/* a built message, after encoding */
+#define HEADER_VALUE_MAX 8192
+#define SECRET_MAX 1024
+
+/* ---------------------------------------------------------------------
+ * A growable string with a ceiling.  Errors stick: check once at the end.
+ */
+struct buf {
+	char *p;
+	size_t len, cap, max;
+	int failed;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return;
+	if (n > b->max - b->len) {
+		b->failed = 1;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		for (cap = b->cap ? b->cap : 1024; cap < b->len + n + 1; cap *= 2)
+			;
+		if (cap > b->max + 1)
+			cap = b->max + 1;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void buf_fmt(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+buf_fmt(struct buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	/* Only short pieces go through here; longer ones use buf_add. */
+	if (n < 0 || (size_t)n >= sizeof(small))
+		b->failed = 1;
+	else
+		buf_add(b, small, (size_t)n);
+}
+
+/* ---------------------------------------------------------------------
+ * Base64 (RFC 4648, standard alphabet).
+ */
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Encode n bytes into out (4 * ((n + 2) / 3) + 1 bytes), terminated. */
+static void
+base64_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t i;
+	unsigned long v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8) | in[i + 2];
+		*out++ = b64[v >> 18];
+		*out++ = b64[(v >> 12) & 63];
+		*out++ = b64[(v >> 6) & 63];
+		*out++ = b64[v & 63];
+	}
+	if (i < n) {
+		v = (unsigned long)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned long)in[i + 1] << 8;
+		*out++ = b64[v >> 18];
+		*out++ = b64[(v >> 12) & 63];
+		*out++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+/* Strict decoding, padding optional; -1 on anything else. */
+static int
+base64_decode(const char *in, unsigned char *out, size_t size, size_t *outlen)
+{
+	size_t n = strlen(in), i, o = 0;
+	unsigned long v = 0;
+	int bits = 0;
+	const char *p;
+
+	while (n > 0 && in[n - 1] == '=')
+		n--;
+	if (strlen(in) - n > 2 || n % 4 == 1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (in[i] == '\0' || (p = strchr(b64, in[i])) == NULL)
+			return -1;
+		v = (v << 6) | (unsigned long)(p - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= size)
+				return -1;
+			out[o++] = (unsigned char)(v >> bits);
+		}
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Addresses.
+ */
+static int
+atext(int c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* What is wrong with the bare address s (n bytes), or NULL. */
+static const char *
+addr_problem(const char *s, size_t n)
+{
+	const char *at = memchr(s, '@', n), *d, *end = s + n, *label;
+	size_t i, local;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "CR, LF or control characters in the address";
+	if (at == NULL)
+		return "no '@' in the address";
+	if (memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL)
+		return "more than one '@': want exactly one address";
+	if (n > 254)
+		return "address longer than 254 bytes";
+	local = (size_t)(at - s);
+	if (local == 0 || local > 64)
+		return "local part empty or longer than 64 bytes";
+	for (i = 0; i < local; i++)
+		if (s[i] == '.' ? i == 0 || i == local - 1 || s[i + 1] == '.' :
+		    !atext((unsigned char)s[i]))
+			return "the local part is not a plain dot-atom";
+	d = at + 1;
+	if (d == end)
+		return "no domain";
+	for (label = d; label <= end; label = d + 1) {
+		for (d = label; d < end && *d != '.'; d++)
+			if (!isalnum((unsigned char)*d) && *d != '-')
+				return "the domain is not a host name";
+		if (d == label || d - label > 63 || *label == '-' || d[-1] == '-')
+			return "the domain is not a host name";
+		if (d == end)
+			break;
+	}
+	return NULL;
+}
+
+int
+jobs_send_check_mailto(const char *dest, char *addr, size_t size,
+    struct jobs_err *err)
+{
+	char buf[256];
+	const char *p;
+	const char *why;
+	size_t n = 0;
+	int hi, lo;
+
+	if (dest == NULL || strncasecmp(dest, "mailto:", 7) != 0)
+		return jobs_err_set(err, JOBS_EUSAGE, "not a mailto: destination");
+	for (p = dest + 7; *p != '\0'; p++) {
+		if (*p == '\r' || *p == '\n')
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " CR or LF in the address");
+		if (*p == '?')
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " header fields (?bcc=, ?subject=...) are not allowed");
+		if (*p == '#')
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " a fragment (#) is not allowed");
+		if (*p == ',')
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " want exactly one address, not a list");
+		if (n + 1 >= sizeof(buf))
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " address longer than 254 bytes");
+		if (*p != '%') {
+			buf[n++] = *p;
+			continue;
+		}
+		hi = isxdigit((unsigned char)p[1]) ? p[1] : -1;
+		lo = hi != -1 && isxdigit((unsigned char)p[2]) ? p[2] : -1;
+		if (lo == -1)
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " a bad %%-escape");
+		hi = isdigit(hi) ? hi - '0' : tolower(hi) - 'a' + 10;
+		lo = isdigit(lo) ? lo - '0' : tolower(lo) - 'a' + 10;
+		buf[n++] = (char)(hi * 16 + lo);
+		p += 2;
+		/* A decoded ',' or '\n' is the same attack in disguise. */
+		if (buf[n - 1] == ',' || buf[n - 1] == '\0')
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+			    " want exactly one address, not a list");
+	}
+	buf[n] = '\0';
+	if ((why = addr_problem(buf, n)) != NULL)
+		return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination: %s",
+		    why);
+	if (n >= size)
+		return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
+		    " address too long");
+	memcpy(addr, buf, n + 1);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * RFC 2047 encoded-words, for a Subject or a display name.
+ */
+static int
+q_safe(int c)
+{
+	return isalnum(c) || c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
+}
+
+static size_t
+utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/*
+ * Append s as encoded-words of at most 75 characters, separated by folding
+ * (CRLF SP), never splitting a character, in Q or B, whichever is shorter.
+ * s must be valid UTF-8 without control characters.
+ */
+static void
+put_encoded(struct buf *b, const char *s)
+{
+	size_t n = strlen(s), qlen = 0, i, k, clen, used = 0;
+	char word[80], enc[8];
+	int use_q, open = 0;
+
+	for (i = 0; i < n; i++)
+		qlen += q_safe((unsigned char)s[i]) || s[i] == ' ' ? 1 : 3;
+	use_q = qlen <= (n + 2) / 3 * 4;
+	for (i = 0; i < n; i += clen) {
+		clen = utf8_len((unsigned char)s[i]);
+		if (clen > n - i)
+			clen = n - i;
+		if (use_q) {
+			for (enc[0] = '\0', k = 0; k < clen; k++) {
+				unsigned char c = (unsigned char)s[i + k];
+				size_t e = strlen(enc);
+
+				if (c == ' ')
+					snprintf(enc + e, sizeof(enc) - e, "_");
+				else if (q_safe(c))
+					snprintf(enc + e, sizeof(enc) - e, "%c", c);
+				else
+					snprintf(enc + e, sizeof(enc) - e, "=%02X", c);
+			}
+			/* =?UTF-8?Q? + text + ?= in 75: 63 for the text */
+			if (open && used + strlen(enc) > 63) {
+				buf_str(b, "?=\r\n ");
+				open = 0;
+			}
+			if (!open) {
+				buf_str(b, "=?UTF-8?Q?");
+				open = 1;
+				used = 0;
+			}
+			buf_str(b, enc);
+			used += strlen(enc);
+		} else {
+			/* B: up to 45 bytes a word (60 characters). */
+			size_t start = i, end = i;
+
+			while (end < n) {
+				size_t c = utf8_len((unsigned char)s[end]);
+
+				if (c > n - end)
+					c = n - end;
+				if (end + c - start > 45)
+					break;
+				end += c;
+			}
+			if (open)
+				buf_str(b, "\r\n ");
+			base64_encode((const unsigned char *)s + start, end - start,
+			    word);
+			buf_fmt(b, "=?UTF-8?B?%s?=", word);
+			open = 1;
+			clen = end - start;
+		}
+	}
+	if (use_q && open)
+		buf_str(b, "?=");
+}
+
+static int
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * The message.
+ */
+struct mailenv {
+	char host[256];		/* for Message-ID (and the default From) */
+	char from_addr[256];	/* the envelope sender */
+	char from_hdr[768];	/* the From: field's value */
+	int64_t now_s;
+};
+
+static void
+hostname(char *out, size_t size)
+{
+	char h[256];
+	size_t i, o = 0;
+
+	if (gethostname(h, sizeof(h)) != 0)
+		h[0] = '\0';
+	h[sizeof(h) - 1] = '\0';
+	for (i = 0; h[i] != '\0' && o + 1 < size; i++)
+		if (isalnum((unsigned char)h[i]) || h[i] == '-' || h[i] == '.')
+			out[o++] = h[i];
+	out[o] = '\0';
+	if (o == 0)
+		snprintf(out, size, "localhost");
+}
+
+/* Parse "addr" or "Name <addr>" into env's From fields. */
+static int
+parse_from(struct mailenv *env, const char *from, struct jobs_err *err)
+{
+	const char *lt = strchr(from, '<'), *gt, *why, *s;
+	char *name = NULL;
+	size_t n, i;
+	struct buf b = { .max = sizeof(env->from_hdr) - 1 };
+
+	if (lt == NULL) {
+		n = strlen(from);
+		s = from;
+	} else {
+		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0')
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: want"
+			    " 'addr' or 'Name <addr>'");
+		s = lt + 1;
+		n = (size_t)(gt - s);
+	}
+	if ((why = addr_problem(s, n)) != NULL)
+		return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: %s", why);
+	memcpy(env->from_addr, s, n);
+	env->from_addr[n] = '\0';
+	if (lt == NULL) {
+		snprintf(env->from_hdr, sizeof(env->from_hdr), "%s", env->from_addr);
+		return 0;
+	}
+	for (n = (size_t)(lt - from); n > 0 && from[n - 1] == ' '; n--)
+		;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)from[i] < 0x20 || from[i] == 0x7f)
+			return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: control"
+			    " characters in the name");
+	if (n == 0) {
+		snprintf(env->from_hdr, sizeof(env->from_hdr), "<%s>", env->from_addr);
+		return 0;
+	}
+	if ((name = jobs_text_clean_dup(from, n, 0)) == NULL)
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+	if (is_ascii(name)) {
+		buf_str(&b, "\"");
+		for (i = 0; name[i] != '\0'; i++) {
+			if (name[i] == '"' || name[i] == '\\')
+				buf_str(&b, "\\");
+			buf_add(&b, name + i, 1);
+		}
+		buf_str(&b, "\"");
+	} else
+		put_encoded(&b, name);
+	buf_fmt(&b, " <%s>", env->from_addr);
+	free(name);
+	if (b.failed) {
+		free(b.p);
+		return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: too long");
+	}
+	snprintf(env->from_hdr, sizeof(env->from_hdr), "%s", b.p);
+	free(b.p);
+	return 0;
+}
+
+static int
+mailenv_init(struct mailenv *env, const struct jobs_send_config *cfg,
+    struct jobs_err *err)
+{
+	char from[300];
+
+	memset(env, 0, sizeof(*env));
+	hostname(env->host, sizeof(env->host));
+	env->now_s = cfg->now_s > 0 ? cfg->now_s : (int64_t)time(NULL);
+	if (cfg->mail_from != NULL && cfg->mail_from[0] != '\0')
+		return parse_from(env, cfg->mail_from, err);
+	snprintf(from, sizeof(from), "jobs@%s", env->host);
+	return parse_from(env, from, err);
+}
+
+static void
+put_date(struct buf *b, int64_t t)
+{
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
+	    "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	/* Fixed names: strftime's %a and %b follow the locale. */
+	if (gmtime_r(&tt, &tm) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	buf_fmt(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void
+put_subject(struct buf *b, const char *subject)
+{
+	char *s;
+
+	/* Newlines and controls go: a Subject is one unstructured line. */
+	if ((s = jobs_text_clean_dup(subject, strlen(subject), 0)) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	buf_str(b, "Subject: ");
+	/* "=?" would read as an encoded-word: encode it to show it as is. */
+	if (is_ascii(s) && strlen(s) <= 900 && strstr(s, "=?") == NULL)
+		buf_str(b, s);
+	else
+		put_encoded(b, s);
+	buf_str(b, "\r\n");
+	free(s);
+}
+
+/* The next line of s: its length, and the length with its line end. */
+static size_t
+next_line(const char *s, size_t *with_end)
+{
+	size_t n = strcspn(s, "\r\n");
+
+	*with_end = n + (s[n] == '\r' && s[n + 1] == '\n' ? 2 : s[n] != '\0');
+	return n;
+}
+
+static void
+put_qp_line(struct buf *b, const char *s, size_t n)
+{
+	size_t i, col = 0;
+	char enc[4];
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int last = i + 1 == n;
+
+		if ((c >= 33 && c <= 126 && c != '=') ||
+		    ((c == ' ' || c == '\t') && !last)) {
+			enc[0] = (char)c;
+			enc[1] = '\0';
+		} else
+			snprintf(enc, sizeof(enc), "=%02X", c);
+		/* Lines of at most 76 characters, the soft break's '=' included. */
+		if (col + strlen(enc) > (last ? 76 : 75)) {
+			buf_str(b, "=\r\n");
+			col = 0;
+		}
+		buf_str(b, enc);
+		col += strlen(enc);
+	}
+	buf_str(b, "\r\n");
+}
+
+static void
+put_body(struct buf *b, const char *body)
+{
+	const char *p;
+	size_t n, step;
+	int eight = 0, qp = 0;
+
+	for (p = body; *p != '\0'; p += step) {
+		n = next_line(p, &step);
+		if (n > 998)
+			qp = 1;
+		while (n-- > 0)
+			if ((unsigned char)p[n] >= 0x80)
+				eight = 1;
+	}
+	buf_fmt(b, "Content-Transfer-Encoding: %s\r\n",
+	    qp ? "quoted-printable" : eight ? "8bit" : "7bit");
+	buf_str(b, "Auto-Submitted: auto-generated\r\n\r\n");
+	for (p = body; *p != '\0'; p += step) {
+		n = next_line(p, &step);
+		if (qp)
+			put_qp_line(b, p, n);
+		else {
+			buf_add(b, p, n);
+			buf_str(b, "\r\n");
+		}
+	}
+}
+
+static char *
+build_mail(const struct mailenv *env, const struct jobs_send_item *it,
+    struct jobs_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char to[256], mid[33];
+	struct buf b = { .max = MAIL_MAX };
+
+	if (jobs_send_check_mailto(it->destination, to, sizeof(to), err) == -1)
+		return NULL;
+	if (it->key == NULL || it->key[0] == '\0') {
+		jobs_err_set(err, JOBS_EUSAGE, "no idempotency key");
+		return NULL;
+	}
+	/* The same key, the same Message-ID: receivers can drop a repeat. */
+	if (EVP_Digest(it->key, strlen(it->key), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen < 16) {
+		jobs_err_set(err, JOBS_ETEMP, "unable to hash the key");
+		return NULL;
+	}
+	for (i = 0; i < 16; i++)
+		snprintf(mid + 2 * i, 3, "%02x", md[i]);
+	put_date(&b, it->created_at > 0 ? it->created_at : env->now_s);
+	buf_str(&b, "From: ");
+	buf_str(&b, env->from_hdr);
+	buf_fmt(&b, "\r\nTo: %s\r\n", to);
+	if (it->subject != NULL)
+		put_subject(&b, it->subject);
+	buf_fmt(&b, "Message-ID: <%s@jobs.%s>\r\n", mid, env->host);
+	buf_str(&b, "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n");
+	put_body(&b, it->body != NULL ? it->body : "");
+	if (b.failed) {
+		free(b.p);
+		jobs_err_set(err, JOBS_ETEMP, "message larger than %ld bytes or out"
+		    " of memory", MAIL_MAX);
+		return NULL;
+	}
+	return b.p;
+}
+
+char *
+jobs_send_mail_message(const struct jobs_send_config *cfg,
+    const struct jobs_send_item *it, struct jobs_err *err)
+{
+	struct mailenv env;
+
+	if (mailenv_init(&env, cfg, err) == -1)
+		return NULL;
+	return build_mail(&env, it, err);
+}
+
+/* ---------------------------------------------------------------------
+ * Configuration.
+ */
+
+/* The user:password in a URL, or NULL; *n its length. */
+static const char *
+url_userinfo(const char *url, size_t *n)
+{
+	const char *p = url != NULL ? strstr(url, "://") : NULL, *at;
+	size_t auth;
+
+	if (p == NULL)
+		return NULL;
+	p += 3;
+	auth = strcspn(p, "/?#");
+	if ((at = memchr(p, '@', auth)) == NULL)
+		return NULL;
+	/* The last '@' of the authority ends the userinfo. */
+	while (memchr(at + 1, '@', auth - (size_t)(at + 1 - p)) != NULL)
+		at = memchr(at + 1, '@', auth - (size_t)(at + 1 - p));
+	*n = (size_t)(at - p);
+	return p;
+}
+
+static int
+decode_secret(const char *secret, unsigned char *key, size_t *keylen,
+    struct jobs_err *err)
+{
+	size_t n = strlen(secret);
+
+	if (strncmp(secret, "whsec_", 6) == 0) {
+		if (base64_decode(secret + 6, key, SECRET_MAX, keylen) == -1 ||
+		    *keylen == 0)
+			return jobs_err_set(err, JOBS_EUSAGE, "the webhook secret is"
+			    " not whsec_ followed by base64");
+		return 0;
+	}
+	if (n == 0 || n > SECRET_MAX)
+		return jobs_err_set(err, JOBS_EUSAGE, "the webhook secret must be 1"
+		    " to %d bytes", SECRET_MAX);
+	memcpy(key, secret, n);
+	*keylen = n;
+	return 0;
+}
+
+int
+jobs_send_check_config(const struct jobs_send_config *cfg,
+    struct jobs_err *err)
+{
+	unsigned char key[SECRET_MAX];
+	struct mailenv env;
+	size_t keylen;
+
+	if (cfg->webhook_secret != NULL &&
+	    decode_secret(cfg->webhook_secret, key, &keylen, err) == -1)
+		return -1;
+	if (cfg->smtp_url != NULL && strncasecmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+	    strncasecmp(cfg->smtp_url, "smtps://", 8) != 0)
+		return jobs_err_set(err, JOBS_EUSAGE, "the SMTP URL must start with"
+		    " smtp:// or smtps://");
+	if (cfg->smtp_password != NULL && (cfg->smtp_user == NULL ||
+	    cfg->smtp_user[0] == '\0'))
+		return jobs_err_set(err, JOBS_EUSAGE, "an SMTP password without an"
+		    " SMTP user");
+	if (cfg->connect_timeout_ms < 0 || cfg->timeout_ms < 0 ||
+	    cfg->max_response_bytes < 0 || cfg->max_parallel < 0 ||
+	    cfg->max_per_host < 0)
+		return jobs_err_set(err, JOBS_EUSAGE, "negative sender limits");
+	if (cfg->allow.n < 0 || cfg->allow.n > JOBS_NET_ALLOW_MAX)
+		return jobs_err_set(err, JOBS_EUSAGE, "a broken allow list");
+	return mailenv_init(&env, cfg, err);
+}
+
+/* ---------------------------------------------------------------------
+ * The batch.
+ */
+struct batch {
+	const struct jobs_send_config *cfg;
+	long connect_timeout_ms, timeout_ms, max_response;
+	const char *user_agent;
+	int64_t now_s;
+	unsigned char key[SECRET_MAX];
+	size_t keylen;		/* 0: unsigned */
+	EVP_MAC *mac;
+	struct mailenv env;
+	int smtp_tls;		/* credentials travel: TLS required */
+	const char *smtp_userinfo;
+	size_t smtp_userinfo_len;
+};
+
+struct xfer {
+	CURL *h;
+	struct batch *bt;
+	struct jobs_send_item *it;	/* NULL: the slot is free */
+	int host;		/* its queue in the scheduler */
+	int mail;
+	struct curl_slist *hdrs, *rcpt;
+	char *msg;		/* the mail being uploaded */
+	size_t msg_len, msg_off;
+	curl_off_t got;		/* response bytes */
+	int capped;
+	int opened, refused;	/* sockets since the last response */
+	char why[160];		/* the last refusal */
+	char reason[64];	/* the last response's reason phrase */
+	int64_t retry_after;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Replace every copy of secret (n bytes) in s with "[redacted]". */
+static void
+redact(char *s, size_t size, const char *secret, size_t n)
+{
+	static const char mark[] = "[redacted]";
+	char *p = s, *q;
+	size_t len, m = sizeof(mark) - 1;
+
+	if (secret == NULL || n == 0)
+		return;
+	while ((q = strstr(p, secret)) != NULL) {
+		char tmp[1024];
+
+		q[0] = '\0';
+		len = strlen(s);
+		snprintf(tmp, sizeof(tmp), "%s%s%s", s, mark, q + n);
+		snprintf(s, size, "%s", tmp);
+		if (len + m >= strlen(s))
+			break;
+		p = s + len + m;
+	}
+}
+
+/* Fill it->error: one line, no controls, no secret of cfg's or the row's. */
+static void set_error(const struct batch *bt, struct jobs_send_item *it,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+set_error(const struct batch *bt, struct jobs_send_item *it, const char *fmt, ...)
+{
+	char msg[1024], *r;
+	const char *ui;
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (bt != NULL && bt->cfg != NULL) {
+		if (bt->cfg->smtp_password != NULL)
+			redact(msg, sizeof(msg), bt->cfg->smtp_password,
+			    strlen(bt->cfg->smtp_password));
+		if (bt->cfg->webhook_secret != NULL)
+			redact(msg, sizeof(msg), bt->cfg->webhook_secret,
+			    strlen(bt->cfg->webhook_secret));
+		redact(msg, sizeof(msg), bt->smtp_userinfo, bt->smtp_userinfo_len);
+	}
+	if ((ui = url_userinfo(it->destination, &n)) != NULL) {
+		char u[512];
+
+		snprintf(u, sizeof(u), "%.*s", (int)n, ui);
+		redact(msg, sizeof(msg), u, strlen(u));
+	}
+	r = jobs_secret_redact(msg);
+	jobs_text_clean(r != NULL ? r : msg, strlen(r != NULL ? r : msg),
+	    it->error, sizeof(it->error), 0);
+	free(r);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)p;
+	x->got += (curl_off_t)(size * n);
+	if (x->got > x->bt->max_response) {
+		x->capped = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+static void
+on_retry_after(struct xfer *x, const char *v, size_t n)
+{
+	char buf[128];
+	const char *p;
+	time_t when;
+	int64_t s = 0;
+
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' ||
+	    v[n - 1] == '\n'))
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	for (p = buf; *p >= '0' && *p <= '9'; p++)
+		if ((s = s * 10 + (*p - '0')) > 100L * 365 * 86400)
+			s = 100L * 365 * 86400;	/* absurd but a number */
+	if (p > buf && *p == '\0') {
+		x->retry_after = s;
+		return;
+	}
+	/* An HTTP-date: how long from now, by the wall clock it names. */
+	if ((when = curl_getdate(buf, NULL)) != (time_t)-1) {
+		s = (int64_t)when - (int64_t)time(NULL);
+		x->retry_after = s > 0 ? s : 0;
+	}
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* A new response: what follows is the next hop. */
+		const char *sp = memchr(p, ' ', len), *r;
+		size_t rn = 0;
+
+		x->retry_after = -1;
+		x->opened = x->refused = 0;
+		x->reason[0] = '\0';
+		if (sp != NULL && (r = memchr(sp + 1, ' ', len - (size_t)(sp + 1 - p)))
+		    != NULL) {
+			r++;
+			rn = len - (size_t)(r - p);
+			jobs_text_clean(r, rn > 60 ? 60 : rn, x->reason,
+			    sizeof(x->reason), 0);
+			rn = strlen(x->reason);
+			while (rn > 0 && x->reason[rn - 1] == ' ')
+				x->reason[--rn] = '\0';
+		}
+	} else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+		on_retry_after(x, p + 12, len - 12);
+	return len;
+}
+
+/* Every connection a row's destination makes, redirects included. */
+static curl_socket_t
+on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct xfer *x = arg;
+	int type = a->socktype;
+
+	(void)purpose;
+	if (!jobs_net_allowed(&x->bt->cfg->allow, &a->addr, x->why,
+	    sizeof(x->why))) {
+		x->refused++;
+		return CURL_SOCKET_BAD;
+	}
+	x->opened++;
+#ifdef SOCK_CLOEXEC
+	type |= SOCK_CLOEXEC;
+#endif
+	return socket(a->family, type, a->protocol);
+}
+
+static size_t
+on_read(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t left = x->msg_len - x->msg_off, want = size * n;
+
+	if (want > left)
+		want = left;
+	memcpy(p, x->msg + x->msg_off, want);
+	x->msg_off += want;
+	return want;
+}
+
+static int
+tchar(int c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int hdr(struct curl_slist **l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Append one formatted header line; -1 when out of memory. */
+static int
+hdr(struct curl_slist **l, const char *fmt, ...)
+{
+	struct curl_slist *n;
+	va_list ap;
+	char *s;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	n = curl_slist_append(*l, s);
+	free(s);
+	if (n == NULL)
+		return -1;
+	*l = n;
+	return 0;
+}
+
+/* Header fields the sender owns, or HTTP framing a row must not touch. */
+static int
+reserved(const char *name)
+{
+	static const char *const names[] = { "host", "content-length",
+	    "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
+	    "trailer", "expect", "proxy-authorization", "proxy-connection",
+	    "idempotency-key", "webhook-id", "webhook-timestamp",
+	    "webhook-signature" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+clean_value(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * The request's header fields.  0; 1 with it marked PERMANENT for a row
+ * that can never be sent; -1 when out of memory.
+ */
+static int
+web_headers(struct xfer *x)
+{
+	struct jobs_send_item *it = x->it;
+	const struct batch *bt = x->bt;
+	cJSON *root = NULL, *h;
+	int has_type = 0, rc = -1;
+
+	if (hdr(&x->hdrs, "Expect:") == -1)	/* no 100-continue wait */
+		return -1;
+	if (it->headers != NULL && it->headers[0] != '\0') {
+		if ((root = cJSON_Parse(it->headers)) == NULL || !cJSON_IsObject(root)) {
+			it->result = JOBS_SEND_PERMANENT;
+			set_error(bt, it, "headers: not a JSON object");
+			rc = 1;
+			goto out;
+		}
+		cJSON_ArrayForEach(h, root) {
+			const char *name = h->string, *p;
+
+			for (p = name; *p != '\0' && tchar((unsigned char)*p); p++)
+				;
+			if (*name == '\0' || *p != '\0' || p - name > 256) {
+				it->result = JOBS_SEND_PERMANENT;
+				set_error(bt, it, "headers: bad header field name");
+				rc = 1;
+				goto out;
+			}
+			/* Values may be credentials: never shown. */
+			if (!cJSON_IsString(h) || !clean_value(h->valuestring) ||
+			    strlen(h->valuestring) > HEADER_VALUE_MAX) {
+				it->result = JOBS_SEND_PERMANENT;
+				set_error(bt, it, "headers: the value of %s is not one"
+				    " line of text", name);
+				rc = 1;
+				goto out;
+			}
+			if (reserved(name)) {
+				it->result = JOBS_SEND_PERMANENT;
+				set_error(bt, it, "headers: %s is set by the sender", name);
+				rc = 1;
+				goto out;
+			}
+			if (strcasecmp(name, "content-type") == 0)
+				has_type = 1;
+			/* "Name;" is how libcurl sends an empty value. */
+			if ((h->valuestring[0] == '\0' ? hdr(&x->hdrs, "%s;", name) :
+			    hdr(&x->hdrs, "%s: %s", name, h->valuestring)) == -1)
+				goto out;
+		}
+	}
+	if (!has_type && hdr(&x->hdrs, "Content-Type: application/json") == -1)
+		goto out;
+	if (hdr(&x->hdrs, "Idempotency-Key: %s", it->key) == -1)
+		goto out;
+	if (bt->keylen > 0) {
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		char ts[24], sig[2 * EVP_MAX_MD_SIZE];
+		char digest[] = OSSL_DIGEST_NAME_SHA2_256;
+		OSSL_PARAM params[2];
+		EVP_MAC_CTX *c;
+		size_t maclen = 0;
+		int ok;
+
+		/* Standard Webhooks: HMAC-SHA256 over "id.timestamp.body". */
+		snprintf(ts, sizeof(ts), "%lld", (long long)bt->now_s);
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		    digest, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if ((c = EVP_MAC_CTX_new(bt->mac)) == NULL)
+			goto out;
+		ok = EVP_MAC_init(c, bt->key, bt->keylen, params) == 1 &&
+		    EVP_MAC_update(c, (const unsigned char *)it->key,
+		    strlen(it->key)) == 1 &&
+		    EVP_MAC_update(c, (const unsigned char *)".", 1) == 1 &&
+		    EVP_MAC_update(c, (const unsigned char *)ts, strlen(ts)) == 1 &&
+		    EVP_MAC_update(c, (const unsigned char *)".", 1) == 1 &&
+		    EVP_MAC_update(c, (const unsigned char *)(it->body ? it->body : ""),
+		    it->body ? strlen(it->body) : 0) == 1 &&
+		    EVP_MAC_final(c, mac, &maclen, sizeof(mac)) == 1;
+		EVP_MAC_CTX_free(c);
+		if (!ok)
+			goto out;
+		base64_encode(mac, maclen, sig);
+		if (hdr(&x->hdrs, "webhook-id: %s", it->key) == -1 ||
+		    hdr(&x->hdrs, "webhook-timestamp: %s", ts) == -1 ||
+		    hdr(&x->hdrs, "webhook-signature: v1,%s", sig) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+static void
+release(struct xfer *x)
+{
+	curl_slist_free_all(x->hdrs);
+	curl_slist_free_all(x->rcpt);
+	free(x->msg);
+	x->hdrs = x->rcpt = NULL;
+	x->msg = NULL;
+	x->it = NULL;
+}
+
+static void
+common_options(struct xfer *x)
+{
+	const struct batch *bt = x->bt;
+	CURL *h = x->h;
+
+	x->errbuf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, bt->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, bt->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");	/* none from the environment */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+/*
+ * Set x's handle up for its item.  0 when it is ready to go; 1 when the
+ * item is already decided (its result filled); -1 when out of memory.
+ */
+static int
+prepare(struct xfer *x)
+{
+	struct jobs_send_item *it = x->it;
+	struct batch *bt = x->bt;
+	const struct jobs_send_config *cfg = bt->cfg;
+	struct jobs_err e = { 0 };
+	char to[256], from[260];
+	const char *p;
+	CURL *h = x->h;
+	int r;
+
+	x->got = 0;
+	x->capped = x->opened = x->refused = 0;
+	x->why[0] = x->reason[0] = '\0';
+	x->retry_after = -1;
+	x->msg_off = x->msg_len = 0;
+	x->mail = it->channel != NULL && strcmp(it->channel, "email") == 0;
+	if (it->key == NULL || it->key[0] == '\0' || !clean_value(it->key)) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "the idempotency key is empty or has control"
+		    " characters");
+		return 1;
+	}
+	curl_easy_reset(h);
+	common_options(x);
+	if (x->mail) {
+		if (cfg->smtp_url == NULL) {
+			set_error(bt, it, "no SMTP server configured");
+			return 1;
+		}
+		if ((x->msg = build_mail(&bt->env, it, &e)) == NULL) {
+			it->result = e.code == JOBS_EUSAGE ? JOBS_SEND_PERMANENT :
+			    JOBS_SEND_RETRY;
+			set_error(bt, it, "%s", e.msg);
+			return 1;
+		}
+		x->msg_len = strlen(x->msg);
+		jobs_send_check_mailto(it->destination, to, sizeof(to), NULL);
+		snprintf(from, sizeof(from), "<%s>", bt->env.from_addr);
+		if (hdr(&x->rcpt, "<%s>", to) == -1)
+			return -1;
+		if (curl_easy_setopt(h, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps") !=
+		    CURLE_OK)
+			return -1;
+		curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+		curl_easy_setopt(h, CURLOPT_MAIL_RCPT, x->rcpt);
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, (void *)x);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->msg_len);
+		if (cfg->smtp_user != NULL && cfg->smtp_user[0] != '\0') {
+			curl_easy_setopt(h, CURLOPT_USERNAME, cfg->smtp_user);
+			if (cfg->smtp_password != NULL)
+				curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->smtp_password);
+		}
+		/*
+		 * With credentials, TLS or nothing: STARTTLS refused means the
+		 * password would go in clear.  Without, plain as configured (a
+		 * local relay's self-signed STARTTLS would only make it fail).
+		 */
+		curl_easy_setopt(h, CURLOPT_USE_SSL, bt->smtp_tls ?
+		    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+		return 0;
+	}
+	if (it->channel == NULL || strcmp(it->channel, "webhook") != 0) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "channel '%.20s' is not sent over the network",
+		    it->channel ? it->channel : "(none)");
+		return 1;
+	}
+	p = it->destination;
+	if (p == NULL || (strncasecmp(p, "http://", 7) != 0 &&
+	    strncasecmp(p, "https://", 8) != 0)) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "a webhook destination must be http:// or https://");
+		return 1;
+	}
+	if ((r = web_headers(x)) != 0)
+		return r;
+	if (curl_easy_setopt(h, CURLOPT_URL, p) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)x) != CURLE_OK)
+		return -1;
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
+	/* A moved receiver still gets the POST; 303 means "done, see there". */
+	curl_easy_setopt(h, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 |
+	    CURL_REDIR_POST_302));
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, it->body ? it->body : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)(it->body ? strlen(it->body) : 0));
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, bt->user_agent);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)bt->max_response);
+	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	return 0;
+}
+
+static int
+tls_verify_error(CURLcode cc)
+{
+	return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_ISSUER_ERROR ||
+	    cc == CURLE_SSL_INVALIDCERTSTATUS || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
+static const char *
+curl_reason(const struct xfer *x, CURLcode cc)
+{
+	return x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(cc);
+}
+
+static void
+web_result(struct xfer *x, CURLcode cc)
+{
+	struct jobs_send_item *it = x->it;
+	const struct batch *bt = x->bt;
+	long s = it->status;
+	int retry_status = s == 408 || s == 425 || s == 429 || (s >= 500 && s < 600);
+	const char *sp = x->reason[0] ? " " : "";
+
+	if (cc == CURLE_OK && s >= 200 && s < 300) {
+		it->result = JOBS_SEND_OK;
+		return;
+	}
+	if (cc == CURLE_OK) {
+		if (s < 200 || s >= 600) {
+			it->result = JOBS_SEND_RETRY;
+			set_error(bt, it, "unexpected HTTP status %ld", s);
+			return;
+		}
+		it->result = retry_status ? JOBS_SEND_RETRY : JOBS_SEND_PERMANENT;
+		if ((s == 429 || s == 503) && x->retry_after >= 0) {
+			it->retry_after_s = x->retry_after;
+			set_error(bt, it, "HTTP %ld%s%s (retry after %lld s)", s, sp,
+			    x->reason, (long long)x->retry_after);
+		} else
+			set_error(bt, it, "HTTP %ld%s%s", s, sp, x->reason);
+		return;
+	}
+	if (x->refused > 0 && x->opened == 0) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "destination refused: %s", x->why);
+		return;
+	}
+	if ((cc == CURLE_WRITE_ERROR && x->capped) || cc == CURLE_FILESIZE_EXCEEDED) {
+		/* A 4xx stays a 4xx however much it says. */
+		it->result = s >= 400 && s < 500 && !retry_status ?
+		    JOBS_SEND_PERMANENT : JOBS_SEND_RETRY;
+		set_error(bt, it, "response body larger than %ld bytes: transfer cut"
+		    " (HTTP %ld)", bt->max_response, s);
+		return;
+	}
+	if (tls_verify_error(cc)) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "TLS verification failed: %s", curl_reason(x, cc));
+		return;
+	}
+	switch (cc) {
+	case CURLE_TOO_MANY_REDIRECTS:
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "more than 3 redirects");
+		return;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "%s", curl_reason(x, cc));
+		return;
+	default:
+		/* Timeouts, refused or reset connections, DNS: maybe later. */
+		it->result = JOBS_SEND_RETRY;
+		if (x->refused > 0)
+			set_error(bt, it, "%s (and refused: %s)", curl_reason(x, cc),
+			    x->why);
+		else
+			set_error(bt, it, "%s", curl_reason(x, cc));
+	}
+}
+
+static void
+mail_result(struct xfer *x, CURLcode cc)
+{
+	struct jobs_send_item *it = x->it;
+	const struct batch *bt = x->bt;
+	long s = it->status;
+
+	if (cc == CURLE_OK) {
+		it->result = JOBS_SEND_OK;
+		return;
+	}
+	if (cc == CURLE_USE_SSL_FAILED) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "SMTP server does not offer STARTTLS");
+		return;
+	}
+	if (tls_verify_error(cc)) {
+		it->result = JOBS_SEND_PERMANENT;
+		set_error(bt, it, "SMTP TLS verification failed: %s", curl_reason(x, cc));
+		return;
+	}
+	if (s < 400)	/* the last reply was a good one: none to blame */
+		it->status = s = 0;
+	it->result = s >= 500 && s < 600 ? JOBS_SEND_PERMANENT : JOBS_SEND_RETRY;
+	if (s >= 400 && s < 600)
+		set_error(bt, it, "SMTP %ld: %s", s, curl_reason(x, cc));
+	else
+		set_error(bt, it, "SMTP: %s", curl_reason(x, cc));
+}
+
+static void
+finish(struct xfer *x, CURLcode cc)
+{
+	long status = 0;
+
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	x->it->status = status;
+	x->it->error[0] = '\0';
+	if (x->mail)
+		mail_result(x, cc);
+	else
+		web_result(x, cc);
+}
+
+static int
+batch_init(struct batch *bt, const struct jobs_send_config *cfg,
+    struct jobs_err *err)
+{
+	memset(bt, 0, sizeof(*bt));
+	bt->cfg = cfg;
+	bt->connect_timeout_ms = cfg->connect_timeout_ms > 0 ?
+	    cfg->connect_timeout_ms : 5000;
+	bt->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
+	bt->max_response = cfg->max_response_bytes > 0 ?
+	    cfg->max_response_bytes : 64 * 1024;
+	bt->user_agent = cfg->user_agent != NULL ? cfg->user_agent :
+	    "jobs/" JOBS_VERSION;
+	bt->now_s = cfg->now_s > 0 ? cfg->now_s : (int64_t)time(NULL);
+	if (mailenv_init(&bt->env, cfg, err) == -1)
+		return -1;
+	bt->smtp_userinfo = url_userinfo(cfg->smtp_url, &bt->smtp_userinfo_len);
+	bt->smtp_tls = (cfg->smtp_user != NULL && cfg->smtp_user[0] != '\0') ||
+	    bt->smtp_userinfo != NULL;
+	if (cfg->webhook_secret != NULL) {
+		if (decode_secret(cfg->webhook_secret, bt->key, &bt->keylen, err) == -1)
+			return -1;
+		if ((bt->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL)) == NULL)
+			return jobs_err_set(err, JOBS_ETEMP, "unable to start HMAC-SHA256");
+	}
+	return 0;
+}
+
+static void
+batch_free(struct batch *bt)
+{
+	EVP_MAC_free(bt->mac);
+	bt->mac = NULL;
+	memset(bt->key, 0, sizeof(bt->key));
+}
+
+/* ---------------------------------------------------------------------
+ * Which item next.  libcurl queues a transfer that finds its host at the
+ * connection limit, and its timeout runs while it waits; and a batch for
+ * one slow host would fill every slot.  So items wait here instead, one
+ * queue per host, and the hosts with room take turns.
+ */
+struct host {
+	const char *name;	/* in an item's destination, not terminated */
+	size_t len;
+	int head, tail;		/* queued items, -1 when none */
+	int active;
+	int ready;		/* in the ring */
+};
+
+struct sched {
+	struct host *hosts;
+	int nhosts, per_host;
+	int *table;		/* open addressing: host index + 1, 0 empty */
+	size_t tsize;
+	int *qnext;		/* the next item of the same host */
+	int *ring, rhead, rcount;
+};
+
+/* The key an item is scheduled by: a URL's host:port, or the SMTP server. */
+static void
+host_key(const struct jobs_send_item *it, const char **name, size_t *len)
+{
+	const char *p, *at;
+	size_t n;
+
+	*name = "\n";	/* never in a URL's authority */
+	*len = 1;
+	if (it->channel != NULL && strcmp(it->channel, "email") == 0)
+		return;
+	if (it->destination == NULL || (p = strstr(it->destination, "://")) == NULL) {
+		*len = 0;
+		return;
+	}
+	p += 3;
+	n = strcspn(p, "/?#");
+	while ((at = memchr(p, '@', n)) != NULL) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	*name = p;
+	*len = n;
+}
+
+static void
+ring_push(struct sched *s, int h)
+{
+	s->ring[(s->rhead + s->rcount++) % s->nhosts] = h;
+	s->hosts[h].ready = 1;
+}
+
+static int
+sched_init(struct sched *s, const struct jobs_send_item *items, int n,
+    int per_host)
+{
+	int i, h;
+
+	memset(s, 0, sizeof(*s));
+	s->per_host = per_host;
+	for (s->tsize = 16; s->tsize < 2 * (size_t)n; s->tsize *= 2)
+		;
+	if ((s->hosts = calloc((size_t)n, sizeof(*s->hosts))) == NULL ||
+	    (s->table = calloc(s->tsize, sizeof(*s->table))) == NULL ||
+	    (s->qnext = calloc((size_t)n, sizeof(*s->qnext))) == NULL ||
+	    (s->ring = calloc((size_t)n, sizeof(*s->ring))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *name;
+		size_t len, k, slot;
+		uint64_t hash = 14695981039346656037u;	/* FNV-1a */
+
+		host_key(&items[i], &name, &len);
+		for (k = 0; k < len; k++)
+			hash = (hash ^ (unsigned char)tolower((unsigned char)name[k])) *
+			    1099511628211u;
+		for (slot = hash & (s->tsize - 1); s->table[slot] != 0;
+		    slot = (slot + 1) & (s->tsize - 1)) {
+			struct host *o = &s->hosts[s->table[slot] - 1];
+
+			if (o->len == len && strncasecmp(o->name, name, len) == 0)
+				break;
+		}
+		if (s->table[slot] == 0) {
+			h = s->nhosts++;
+			s->hosts[h].name = name;
+			s->hosts[h].len = len;
+			s->hosts[h].head = s->hosts[h].tail = -1;
+			s->table[slot] = h + 1;
+		}
+		h = s->table[slot] - 1;
+		s->qnext[i] = -1;
+		if (s->hosts[h].tail == -1)
+			s->hosts[h].head = i;
+		else
+			s->qnext[s->hosts[h].tail] = i;
+		s->hosts[h].tail = i;
+	}
+	for (h = 0; h < s->nhosts; h++)
+		ring_push(s, h);
+	return 0;
+}
+
+/* The next item to start and its host, or -1 when no host has room. */
+static int
+sched_next(struct sched *s, int *host)
+{
+	struct host *o;
+	int h, i;
+
+	if (s->rcount == 0)
+		return -1;
+	h = s->ring[s->rhead];
+	s->rhead = (s->rhead + 1) % s->nhosts;
+	s->rcount--;
+	o = &s->hosts[h];
+	i = o->head;
+	if ((o->head = s->qnext[i]) == -1)
+		o->tail = -1;
+	o->active++;
+	o->ready = 0;
+	if (o->head != -1 && o->active < s->per_host)
+		ring_push(s, h);
+	*host = h;
+	return i;
+}
+
+/* An item of host h is done: its turn may come again. */
+static void
+sched_done(struct sched *s, int h)
+{
+	struct host *o = &s->hosts[h];
+
+	o->active--;
+	if (o->head != -1 && !o->ready && o->active < s->per_host)
+		ring_push(s, h);
+}
+
+static void
+sched_free(struct sched *s)
+{
+	free(s->hosts);
+	free(s->table);
+	free(s->qnext);
+	free(s->ring);
+}
+
+int
+jobs_send_batch(const struct jobs_send_config *cfg,
+    struct jobs_send_item *items, int n, volatile sig_atomic_t *stop,
+    struct jobs_err *err)
+{
+	struct batch bt;
+	struct sched sc;
+	struct jobs_err e0 = { 0 };
+	struct xfer *xs = NULL, **free_slots = NULL;
+	const char *unfinished = "stopped";
+	CURLM *m = NULL;
+	CURLMsg *msg;
+	int i, k, h, nx = 0, nfree = 0, active = 0, running, left, global = 0;
+	int rc = -1, max_parallel, max_per_host;
+
+	for (i = 0; i < n; i++) {
+		items[i].result = JOBS_SEND_RETRY;
+		items[i].status = 0;
+		items[i].retry_after_s = -1;
+		items[i].error[0] = '\0';
+	}
+	memset(&bt, 0, sizeof(bt));
+	memset(&sc, 0, sizeof(sc));
+	if (n <= 0)
+		return 0;
+	if (err == NULL)
+		err = &e0;
+	if (jobs_send_check_config(cfg, err) == -1 || batch_init(&bt, cfg, err) == -1)
+		goto out;
+	max_parallel = cfg->max_parallel > 0 ? cfg->max_parallel : 64;
+	max_per_host = cfg->max_per_host > 0 ? cfg->max_per_host : 8;
+	nx = n < max_parallel ? n : max_parallel;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		jobs_err_set(err, JOBS_ETEMP, "unable to start libcurl");
+		goto out;
+	}
+	global = 1;
+	if ((m = curl_multi_init()) == NULL ||
+	    sched_init(&sc, items, n, max_per_host) == -1 ||
+	    (xs = calloc((size_t)nx, sizeof(*xs))) == NULL ||
+	    (free_slots = calloc((size_t)nx, sizeof(*free_slots))) == NULL) {
+		jobs_err_set(err, JOBS_ETEMP, "unable to start libcurl: out of memory");
+		goto out;
+	}
+	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max_parallel);
+	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_per_host);
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)max_parallel);
+	for (i = nx - 1; i >= 0; i--) {
+		xs[i].bt = &bt;
+		free_slots[nfree++] = &xs[i];
+	}
+	if ((xs[0].h = curl_easy_init()) == NULL) {
+		jobs_err_set(err, JOBS_ETEMP, "unable to start libcurl");
+		goto out;
+	}
+	rc = 0;
+	for (;;) {
+		int done = 0;
+
+		if (stop != NULL && *stop)
+			break;
+		/* Keep up to nx transfers going, reusing the handles. */
+		while (nfree > 0 && (k = sched_next(&sc, &h)) != -1) {
+			struct xfer *x = free_slots[nfree - 1];
+			int r;
+
+			x->it = &items[k];
+			x->host = h;
+			if (x->h == NULL && (x->h = curl_easy_init()) == NULL)
+				r = -1;
+			else
+				r = prepare(x);
+			if (r == 0 && curl_multi_add_handle(m, x->h) != CURLM_OK)
+				r = -1;
+			if (r == 0) {
+				nfree--;
+				active++;
+				continue;
+			}
+			if (r == -1) {
+				x->it->result = JOBS_SEND_RETRY;
+				set_error(&bt, x->it, "out of memory");
+			}
+			release(x);
+			sched_done(&sc, h);
+		}
+		if (active == 0)
+			break;
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			unfinished = "libcurl failed mid-batch";
+			break;
+		}
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			struct xfer *x;
+			char *priv = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+			x = (struct xfer *)(void *)priv;
+			finish(x, msg->data.result);
+			curl_multi_remove_handle(m, x->h);
+			sched_done(&sc, x->host);
+			release(x);
+			free_slots[nfree++] = x;
+			active--;
+			done++;
+		}
+		if (done == 0)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+out:
+	/* Whatever did not finish: stopped, or never started. */
+	for (i = 0; i < nx && xs != NULL; i++) {
+		if (xs[i].it != NULL) {
+			curl_multi_remove_handle(m, xs[i].h);
+			release(&xs[i]);
+		}
+		if (xs[i].h != NULL)
+			curl_easy_cleanup(xs[i].h);
+	}
+	for (i = 0; i < n; i++)
+		if (items[i].result == JOBS_SEND_RETRY && items[i].error[0] == '\0')
+			set_error(&bt, &items[i], "%s", rc == -1 ? err->msg : unfinished);
+	free(free_slots);
+	free(xs);
+	sched_free(&sc);
+	if (m != NULL)
+		curl_multi_cleanup(m);
+	if (global)
+		curl_global_cleanup();
+	batch_free(&bt);
+	return rc;
+}

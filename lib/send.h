@@ -1,0 +1,117 @@
+/*
+ * send.h - the sending half of delivery (DESIGN §7): a batch of messages
+ * already claimed from the outbox goes out in parallel over libcurl multi
+ * (webhooks over HTTP(S), mail over SMTP), and each one's result comes back
+ * for the caller to book.  No queue logic here: the caller (jobs-deliver)
+ * claims, retries, backs off and marks rows.
+ *
+ * Programs that call anything here link libcurl and libcrypto.
+ */
+#ifndef JOBS_SEND_H
+#define JOBS_SEND_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+
+struct jobs_err;
+
+enum jobs_send_result {
+	JOBS_SEND_OK = 0,	/* delivered: 2xx, or the SMTP server took it */
+	JOBS_SEND_RETRY = 1,	/* try again later (honour retry_after_s) */
+	JOBS_SEND_PERMANENT = 2	/* will never work: the row goes dead */
+};
+
+struct jobs_send_item {
+	/* in: borrowed, must outlive the call */
+	int64_t id;
+	const char *channel;	/* "webhook" or "email" */
+	const char *destination;	/* http(s)://... or mailto:addr */
+	const char *subject;	/* may be NULL */
+	const char *body;	/* UTF-8; NULL is empty */
+	const char *headers;	/* JSON object of extra header fields, may be NULL */
+	const char *key;	/* idempotency key */
+	int64_t created_at;	/* epoch s, for Date */
+	/* out */
+	enum jobs_send_result result;
+	long status;		/* HTTP status or SMTP reply code, 0 if none */
+	int64_t retry_after_s;	/* seconds to wait from Retry-After (seconds or
+				   HTTP-date) on 429/503, -1 if none */
+	char error[256];	/* one line, no secrets, no control characters;
+				   "" when OK */
+};
+
+/* Zero or NULL fields take the default given. */
+struct jobs_send_config {
+	struct jobs_net_allow allow;	/* extra allowed networks for row
+					   destinations (JOBS_ALLOW_NETWORKS) */
+	const char *webhook_secret;	/* Standard Webhooks signing secret,
+					   "whsec_<base64>" or raw bytes;
+					   NULL: unsigned */
+	const char *smtp_url;	/* smtp://host:port or smtps://...; NULL: no SMTP
+				   (email items then come back RETRY) */
+	const char *smtp_user, *smtp_password;	/* when set, TLS is required
+						   (STARTTLS or smtps) */
+	const char *mail_from;	/* "addr" or "Name <addr>"; jobs@<hostname> */
+	long connect_timeout_ms, timeout_ms;	/* 5000 / 30000 */
+	long max_response_bytes;	/* 64 KiB, then the transfer is cut */
+	int max_parallel, max_per_host;	/* 64 / 8 */
+	const char *user_agent;	/* "jobs/VERSION" */
+	int64_t now_s;		/* the run's logical clock, for
+				   webhook-timestamp; 0: time(NULL) */
+};
+
+/*
+ * Check cfg before claiming anything: the signing secret decodes, the SMTP
+ * URL is smtp:// or smtps://, mail_from is an address, the numbers are not
+ * negative.  0, or -1 with err (JOBS_EUSAGE); errors never show a secret.
+ */
+int jobs_send_check_config(const struct jobs_send_config *cfg,
+    struct jobs_err *err);
+
+/*
+ * Send the n items in parallel (at most max_parallel at once, max_per_host
+ * connections to one host, keep-alive between them) and fill each item's
+ * out fields.  Webhooks POST the body with Content-Type application/json
+ * unless the row's headers name another, Idempotency-Key always, and the
+ * Standard Webhooks headers when a secret is set; row destinations are
+ * checked against the request forgery guard (lib/net.h) on every connection,
+ * redirects included.  Email items go to cfg->smtp_url (trusted, unchecked).
+ *
+ * When *stop becomes non-zero (a signal; stop may be NULL) the batch ends
+ * early: items not finished get RETRY with error "stopped".
+ *
+ * Returns 0 (each item says how it went), or -1 with err when nothing could
+ * be attempted (a bad cfg: JOBS_EUSAGE; libcurl failed to start: JOBS_ETEMP);
+ * every item is then RETRY with the reason.
+ */
+int jobs_send_batch(const struct jobs_send_config *cfg,
+    struct jobs_send_item *items, int n, volatile sig_atomic_t *stop,
+    struct jobs_err *err);
+
+/*
+ * Build the RFC 5322 message for an email item, with CRLF line ends: Date
+ * (created_at, else now_s), From, To, Subject (only when given; RFC 2047
+ * UTF-8 encoded-words when not plain ASCII), Message-ID derived from the
+ * key (<sha256-hex32@jobs.HOSTNAME>, the same for every attempt), MIME
+ * 1.0 text/plain UTF-8 in 7bit, 8bit or quoted-printable (long lines or NUL),
+ * Auto-Submitted: auto-generated, then the body.  No dot-stuffing (libcurl
+ * does it on the wire; a spool file wants none).  Row headers are not used
+ * for mail.  Returns a new string the caller frees, or NULL with err for a
+ * bad address or when out of memory.
+ */
+char *jobs_send_mail_message(const struct jobs_send_config *cfg,
+    const struct jobs_send_item *it, struct jobs_err *err);
+
+/*
+ * Validate a mailto: destination: exactly one address, %XX decoded, no
+ * ?query (bcc=, headers), no fragment, no CR/LF or other controls, a dot-atom
+ * local part of at most 64 bytes and a host name domain.  The bare address
+ * goes to addr (size bytes).  0, or -1 with err (JOBS_EUSAGE).
+ */
+int jobs_send_check_mailto(const char *dest, char *addr, size_t size,
+    struct jobs_err *err);
+
+#endif
