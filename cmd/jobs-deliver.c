@@ -63,6 +63,24 @@ config_ms(const cJSON *s, const char *key, long *out, struct jobs_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* A whole number in [min, max] at key, if present; else *out is kept. */
+static int
+within(const cJSON *s, const char *key, int64_t min, int64_t max, int *out,
+    struct jobs_err *err)
+{
+	int64_t n;
+	int rc = jobs_config_count(s, key, &n, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && (n < min || n > max))
+		return jobs_err_set(err, JOBS_EUSAGE, "config: delivery.%s: want %lld"
+		    " to %lld", key, (long long)min, (long long)max);
+	if (rc == 1)
+		*out = (int)n;
+	return 0;
+}
+
 static int
 setup(struct deliver *d, struct jobs_err *err)
 {
@@ -72,7 +90,6 @@ setup(struct deliver *d, struct jobs_err *err)
 	const cJSON *allow = jobs_config_section(cfg, "allow_networks"), *it;
 	const char *s = NULL;
 	char host[200] = "localhost";
-	int64_t n;
 
 	d->batch = BATCH;
 	d->breaker.failures = 5;
@@ -85,23 +102,11 @@ setup(struct deliver *d, struct jobs_err *err)
 	    jobs_config_duration(dl, "breaker_cooldown", &d->breaker.cooldown_ms,
 	    err) < 0)
 		return -1;
-	if (jobs_config_count(dl, "breaker_failures", &n, err) < 0)
+	if (within(dl, "breaker_failures", 1, 1000, &d->breaker.failures, err) < 0 ||
+	    within(dl, "parallel", 1, 1024, &d->send.max_parallel, err) < 0 ||
+	    within(dl, "per_host", 1, 256, &d->send.max_per_host, err) < 0 ||
+	    within(dl, "batch", 1, 10000, &d->batch, err) < 0)
 		return -1;
-	if (n > 0 && n < 1000)
-		d->breaker.failures = (int)n;
-	n = 0;
-	if (jobs_config_count(dl, "parallel", &n, err) < 0)
-		return -1;
-	d->send.max_parallel = n > 0 && n <= 1024 ? (int)n : 0;
-	n = 0;
-	if (jobs_config_count(dl, "per_host", &n, err) < 0)
-		return -1;
-	d->send.max_per_host = n > 0 && n <= 256 ? (int)n : 0;
-	n = 0;
-	if (jobs_config_count(dl, "batch", &n, err) < 0)
-		return -1;
-	if (n > 0 && n <= 10000)
-		d->batch = (int)n;
 	d->rate_limits = dl ? cJSON_GetObjectItemCaseSensitive(dl, "rate_limits") : NULL;
 	if (d->rate_limits) {
 		double r, b;
@@ -170,7 +175,7 @@ setup(struct deliver *d, struct jobs_err *err)
 	    jobs_spool_root(s, d->c->ledger->path, d->root, sizeof(d->root), err) < 0)
 		return -1;
 	snprintf(d->mail_dir, sizeof(d->mail_dir), "%s/mail", d->root);
-	return 0;
+	return jobs_send_check_config(&d->send, err);
 }
 
 /* Breakers, then rate limits: how many rows of host this claim may take. */
@@ -242,6 +247,17 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 	char *data = NULL;
 	int rc;
 
+	/* A row inserted by SQL is checked here: only under the spool root. */
+	if (strcmp(r->channel, "file") == 0) {
+		struct jobs_outbox_msg m = { .channel = "file",
+		    .destination = r->destination, .body = "" };
+
+		if (jobs_outbox_check(&m, d->root, &err) < 0) {
+			it->result = JOBS_SEND_PERMANENT;
+			snprintf(it->error, sizeof(it->error), "%s", err.msg);
+			return;
+		}
+	}
 	if (strcmp(r->channel, "email") == 0) {
 		if ((data = jobs_send_mail_message(&d->send, it, &err)) == NULL) {
 			it->result = JOBS_SEND_PERMANENT;
@@ -406,9 +422,10 @@ deliver(struct jobs_ctx *c, void *arg)
 	(void)arg;
 	memset(&d, 0, sizeof(d));
 	d.c = c;
+	/* A configuration that cannot work is exit 2, before any row is touched. */
 	if (setup(&d, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
-		return -1;
+		return err.code == JOBS_ETEMP ? -1 : JOBS_EUSAGE;
 	}
 	if (c->opts->dry_run) {
 		int64_t due = jobs_outbox_due(c->app, jobs_clock_now_ms() / 1000, &err);

@@ -107,7 +107,8 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 			else if (strcmp(r->string, "executions") == 0 ||
 			    strcmp(r->string, "failures") == 0 ||
 			    strcmp(r->string, "logs") == 0 ||
-			    strcmp(r->string, "skipped") == 0)
+			    strcmp(r->string, "skipped") == 0 ||
+			    strcmp(r->string, "outbox") == 0)
 				rc = jobs_config_duration(it, r->string, &v, err);
 			else
 				rc = jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown"

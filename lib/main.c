@@ -162,7 +162,7 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 		sqlite3_progress_handler(app->h, 10000, progress, &c);
 		rc = job->run(&c, job->arg);
 		sqlite3_progress_handler(ledger->h, 0, NULL, NULL);
-		code = rc == 0 ? 0 : JOBS_EFAIL;
+		code = rc == 0 ? 0 : rc == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_EFAIL;
 	}
 	if (jobs_run_signal) {
 		status = "cancelled";

@@ -22,7 +22,10 @@ struct jobs_job {
 	const char *synopsis;		/* "[options]" after the name */
 	const char *summary;		/* one line for --help */
 	int64_t timeout_ms;		/* default timeout */
-	/* The work: 0 done, -1 failed (after jobs_run_error()). */
+	/*
+	 * The work: 0 done, -1 failed (after jobs_run_error()), or JOBS_EUSAGE
+	 * when the job's configuration is wrong (exit 2, nothing attempted).
+	 */
 	int (*run)(struct jobs_ctx *c, void *arg);
 	const struct jobs_opt *opts;	/* the job's own options, or NULL */
 	/* Handle one of the job's own options; 0 or -1 with err. */

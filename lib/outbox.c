@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <cjson/cJSON.h>
@@ -105,6 +106,21 @@ token(const char *s)
 	return 1;
 }
 
+/* Fields the sender sets itself (or HTTP owns): not from a row. */
+static int
+reserved(const char *name)
+{
+	static const char *const names[] = { "host", "content-length",
+	    "transfer-encoding", "connection", "idempotency-key", "webhook-id",
+	    "webhook-timestamp", "webhook-signature", "expect", "upgrade", NULL };
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 check_headers(const char *json, struct jobs_err *err)
 {
@@ -120,6 +136,11 @@ check_headers(const char *json, struct jobs_err *err)
 	cJSON_ArrayForEach(it, h) {
 		if (!token(it->string)) {
 			rc = jobs_err_set(err, JOBS_EUSAGE, "headers: bad field name");
+			break;
+		}
+		if (reserved(it->string)) {
+			rc = jobs_err_set(err, JOBS_EUSAGE, "headers: %.60s is set by"
+			    " the sender", it->string);
 			break;
 		}
 		if (!cJSON_IsString(it) || strpbrk(it->valuestring, "\r\n") != NULL) {
@@ -176,6 +197,20 @@ fnv(uint64_t *h, const char *s)
 	}
 }
 
+static void
+payload_hash(const char *channel, const char *dest, const char *subject,
+    const char *body, const char *headers, char out[17])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	fnv(&h, channel);
+	fnv(&h, dest);
+	fnv(&h, subject);
+	fnv(&h, body);
+	fnv(&h, headers);
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 struct enqueue {
 	const struct jobs_outbox_msg *m;
 	const char *channel, *key;
@@ -194,14 +229,20 @@ enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	int rc;
 
 	/* The same key from the same source: a no-op, or a conflict. */
-	if (jobs_db_prepare(db, "SELECT id, payload_hash FROM outbox WHERE"
-	    " source = ? AND idempotency_key = ?", &st, err) < 0)
+	if (jobs_db_prepare(db, "SELECT id, channel, destination, subject, body,"
+	    " headers FROM outbox WHERE source = ? AND idempotency_key = ?", &st,
+	    err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, m->source ? m->source : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* From the row itself: rows inserted with SQL have no hash. */
 		e->id = sqlite3_column_int64(st, 0);
-		jobs_db_column_copy(st, 1, hash, sizeof(hash));
+		payload_hash((const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 4),
+		    (const char *)sqlite3_column_text(st, 5), hash);
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW) {
@@ -248,7 +289,6 @@ jobs_outbox_enqueue(struct jobs_db *app, const struct jobs_outbox_msg *m,
 	struct enqueue e;
 	unsigned char rnd[16];
 	char key[40];
-	uint64_t h = 0xcbf29ce484222325ULL;
 	int i;
 
 	if (jobs_outbox_check(m, spool_root, err) < 0)
@@ -265,12 +305,8 @@ jobs_outbox_enqueue(struct jobs_db *app, const struct jobs_outbox_msg *m,
 			snprintf(key + 2 * i, 3, "%02x", rnd[i]);
 		e.key = key;
 	}
-	fnv(&h, e.channel);
-	fnv(&h, m->destination);
-	fnv(&h, m->subject);
-	fnv(&h, m->body);
-	fnv(&h, m->headers ? m->headers : "{}");
-	snprintf(e.hash, sizeof(e.hash), "%016llx", (unsigned long long)h);
+	payload_hash(e.channel, m->destination, m->subject, m->body,
+	    m->headers ? m->headers : "{}", e.hash);
 	if (jobs_db_tx(app, enqueue_tx, &e, err) < 0)
 		return -1;
 	*id = e.id;

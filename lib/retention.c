@@ -22,11 +22,13 @@ jobs_retention_load(struct jobs_retention *r, const struct jobs_config *config,
 	r->logs_ms = 14 * DAY_MS;
 	r->skipped_ms = 7 * DAY_MS;
 	r->executions_min = 50;
+	r->outbox_ms = 30 * DAY_MS;
 	r->batch = 500;
 	if (jobs_config_duration(s, "executions", &r->executions_ms, err) < 0 ||
 	    jobs_config_duration(s, "failures", &r->failures_ms, err) < 0 ||
 	    jobs_config_duration(s, "logs", &r->logs_ms, err) < 0 ||
 	    jobs_config_duration(s, "skipped", &r->skipped_ms, err) < 0 ||
+	    jobs_config_duration(s, "outbox", &r->outbox_ms, err) < 0 ||
 	    jobs_config_count(s, "executions_min", &r->executions_min, err) < 0)
 		return -1;
 	return 0;
@@ -72,20 +74,20 @@ vacuum_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 
 /* Run b until a batch deletes nothing; add the rows to *total. */
 static int
-drain(struct jobs_ctx *c, struct batch *b, int dry, int64_t *total,
-    struct jobs_err *err)
+drain(struct jobs_ctx *c, struct jobs_db *db, struct batch *b, int dry,
+    int64_t *total, struct jobs_err *err)
 {
 	do {
 		if (jobs_run_cancelled(c))
 			return jobs_err_set(err, JOBS_EFAIL, "stopped before the end");
 		if (dry) {
 			/* The same WHERE, counted: "DELETE FROM t WHERE" -> SELECT. */
-			if (jobs_db_tx(c->ledger, batch_tx, b, err) < 0)
+			if (jobs_db_tx(db, batch_tx, b, err) < 0)
 				return -1;
 			*total += b->changed;
 			return 0;
 		}
-		if (jobs_db_tx(c->ledger, batch_tx, b, err) < 0)
+		if (jobs_db_tx(db, batch_tx, b, err) < 0)
 			return -1;
 		*total += b->changed;
 	} while (b->changed > 0);
@@ -173,7 +175,7 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 		    " 'timeout', 'abandoned') THEN ?2 ELSE ?1 END LIMIT ?4)");
 		b = (struct batch){ sql, { now - r->executions_ms, now - r->failures_ms,
 		    keep, r->batch, 0 }, jobs[i], 0 };
-		if (drain(c, &b, dry, &res->executions, err) < 0)
+		if (drain(c, c->ledger, &b, dry, &res->executions, err) < 0)
 			goto out;
 	}
 	b = (struct batch){ dry ?
@@ -182,7 +184,7 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 	    "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE"
 	    " status = 'skipped' AND started_at < ?1 LIMIT ?4)",
 	    { now - r->skipped_ms, 0, 0, r->batch, 0 }, NULL, 0 };
-	if (drain(c, &b, dry, &res->skipped, err) < 0)
+	if (drain(c, c->ledger, &b, dry, &res->skipped, err) < 0)
 		goto out;
 	/* Old lines, and lines whose run is gone. */
 	b = (struct batch){ dry ?
@@ -192,7 +194,16 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 	    " (execution_id IS NOT NULL AND execution_id NOT IN (SELECT id FROM"
 	    " executions)) LIMIT ?4)",
 	    { now - r->logs_ms, 0, 0, r->batch, 0 }, NULL, 0 };
-	if (drain(c, &b, dry, &res->logs, err) < 0)
+	if (drain(c, c->ledger, &b, dry, &res->logs, err) < 0)
+		goto out;
+	/* Finished outbox rows, in the application database. */
+	b = (struct batch){ dry ?
+	    "SELECT count(*) FROM outbox WHERE status IN ('sent', 'dead',"
+	    " 'cancelled') AND created_at < ?1" :
+	    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN"
+	    " ('sent', 'dead', 'cancelled') AND created_at < ?1 LIMIT ?4)",
+	    { (now - r->outbox_ms) / 1000, 0, 0, r->batch, 0 }, NULL, 0 };
+	if (c->app && drain(c, c->app, &b, dry, &res->outbox, err) < 0)
 		goto out;
 	if (!dry) {
 		int before = 0, after = 0;

@@ -1181,7 +1181,11 @@ prepare(struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)bt->max_response);
-	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	/*
+	 * No CURLOPT_PIPEWAIT: it parks every other transfer to the host until
+	 * the first connection shows whether it multiplexes, and a first
+	 * request that hangs would run their timeouts out unsent.
+	 */
 	return 0;
 }
 
