@@ -125,7 +125,7 @@ fuzz: $(BUILD)/lib/schema_sql.c | deps
 		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 			$$(pkg-config --cflags sqlite3 libcjson) \
 			-o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c \
-			$(filter-out lib/main.c lib/ping.c,$(wildcard lib/*.c)) \
+			$(filter-out lib/main.c lib/ping.c lib/send.c,$(wildcard lib/*.c)) \
 			$(BUILD)/lib/schema_sql.c $$(pkg-config --libs sqlite3 libcjson) && \
 		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
 		(cd $(BUILD)/fuzz && ./$$t -runs=$(RUNS) corpus-$$t \

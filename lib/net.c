@@ -22,8 +22,8 @@ struct range4 {
 	const char *what;
 };
 
-#define V4(a, b, c, d) \
-	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define V4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | \
+	((uint32_t)(c) << 8) | (uint32_t)(d))
 
 /* First match wins: the specific entries come before their enclosing range. */
 static const struct range4 ranges4[] = {

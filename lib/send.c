@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -106,7 +107,8 @@ base64_encode(const unsigned char *in, size_t n, char *out)
 	unsigned long v;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8) | in[i + 2];
+		v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8) |
+		    in[i + 2];
 		*out++ = b64[v >> 18];
 		*out++ = b64[(v >> 12) & 63];
 		*out++ = b64[(v >> 6) & 63];
@@ -662,11 +664,15 @@ jobs_send_check_config(const struct jobs_send_config *cfg,
 {
 	unsigned char key[SECRET_MAX];
 	struct mailenv env;
-	size_t keylen;
+	size_t keylen = 0;
+	int bad;
 
-	if (cfg->webhook_secret != NULL &&
-	    decode_secret(cfg->webhook_secret, key, &keylen, err) == -1)
-		return -1;
+	if (cfg->webhook_secret != NULL) {
+		bad = decode_secret(cfg->webhook_secret, key, &keylen, err) == -1;
+		OPENSSL_cleanse(key, sizeof(key));
+		if (bad)
+			return -1;
+	}
 	if (cfg->smtp_url != NULL && strncasecmp(cfg->smtp_url, "smtp://", 7) != 0 &&
 	    strncasecmp(cfg->smtp_url, "smtps://", 8) != 0)
 		return jobs_err_set(err, JOBS_EUSAGE, "the SMTP URL must start with"
@@ -719,27 +725,36 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* Replace every copy of secret (n bytes) in s with "[redacted]". */
-static void
-redact(char *s, size_t size, const char *secret, size_t n)
+/*
+ * s (malloc'd, taken) with every copy of secret replaced by "[redacted]",
+ * never cut short: a secret split by truncation would leak its start.
+ * NULL when out of memory.
+ */
+static char *
+redact(char *s, const char *secret)
 {
 	static const char mark[] = "[redacted]";
-	char *p = s, *q;
-	size_t len, m = sizeof(mark) - 1;
+	size_t m = sizeof(mark) - 1, n, count = 0;
+	const char *p, *q;
+	char *out, *o;
 
-	if (secret == NULL || n == 0)
-		return;
-	while ((q = strstr(p, secret)) != NULL) {
-		char tmp[1024];
-
-		q[0] = '\0';
-		len = strlen(s);
-		snprintf(tmp, sizeof(tmp), "%s%s%s", s, mark, q + n);
-		snprintf(s, size, "%s", tmp);
-		if (len + m >= strlen(s))
-			break;
-		p = s + len + m;
+	if (s == NULL || secret == NULL || (n = strlen(secret)) == 0)
+		return s;
+	for (p = s; (q = strstr(p, secret)) != NULL; p = q + n)
+		count++;
+	if (count == 0)
+		return s;
+	if ((out = malloc(strlen(s) + count * m + 1)) != NULL) {
+		for (o = out, p = s; (q = strstr(p, secret)) != NULL; p = q + n) {
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			memcpy(o, mark, m);
+			o += m;
+		}
+		memcpy(o, p, strlen(p) + 1);
 	}
+	free(s);
+	return out;
 }
 
 /* Fill it->error: one line, no controls, no secret of cfg's or the row's. */
@@ -747,35 +762,45 @@ static void set_error(const struct batch *bt, struct jobs_send_item *it,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void
-set_error(const struct batch *bt, struct jobs_send_item *it, const char *fmt, ...)
+set_error(const struct batch *bt, struct jobs_send_item *it, const char *fmt,
+    ...)
 {
-	char msg[1024], *r;
+	char userinfo[512], *msg, *r;
 	const char *ui;
 	size_t n;
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (msg = malloc((size_t)len + 1)) == NULL) {
+		snprintf(it->error, sizeof(it->error), "out of memory");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, (size_t)len + 1, fmt, ap);
 	va_end(ap);
 	if (bt != NULL && bt->cfg != NULL) {
-		if (bt->cfg->smtp_password != NULL)
-			redact(msg, sizeof(msg), bt->cfg->smtp_password,
-			    strlen(bt->cfg->smtp_password));
-		if (bt->cfg->webhook_secret != NULL)
-			redact(msg, sizeof(msg), bt->cfg->webhook_secret,
-			    strlen(bt->cfg->webhook_secret));
-		redact(msg, sizeof(msg), bt->smtp_userinfo, bt->smtp_userinfo_len);
+		msg = redact(msg, bt->cfg->smtp_password);
+		msg = redact(msg, bt->cfg->webhook_secret);
+		if (bt->smtp_userinfo != NULL) {
+			snprintf(userinfo, sizeof(userinfo), "%.*s",
+			    (int)bt->smtp_userinfo_len, bt->smtp_userinfo);
+			msg = redact(msg, userinfo);
+		}
 	}
 	if ((ui = url_userinfo(it->destination, &n)) != NULL) {
-		char u[512];
-
-		snprintf(u, sizeof(u), "%.*s", (int)n, ui);
-		redact(msg, sizeof(msg), u, strlen(u));
+		snprintf(userinfo, sizeof(userinfo), "%.*s", (int)n, ui);
+		msg = redact(msg, userinfo);
 	}
-	r = jobs_secret_redact(msg);
-	jobs_text_clean(r != NULL ? r : msg, strlen(r != NULL ? r : msg),
-	    it->error, sizeof(it->error), 0);
+	r = msg != NULL ? jobs_secret_redact(msg) : NULL;
+	if (r == NULL)
+		snprintf(it->error, sizeof(it->error), "out of memory");
+	else
+		jobs_text_clean(r, strlen(r), it->error, sizeof(it->error), 0);
 	free(r);
+	free(msg);
 }
 
 static size_t
@@ -1280,6 +1305,8 @@ mail_result(struct xfer *x, CURLcode cc)
 		it->result = JOBS_SEND_OK;
 		return;
 	}
+	if (s < 400)	/* the last reply was a good one: none to blame */
+		it->status = s = 0;
 	if (cc == CURLE_USE_SSL_FAILED) {
 		it->result = JOBS_SEND_PERMANENT;
 		set_error(bt, it, "SMTP server does not offer STARTTLS");
@@ -1290,8 +1317,6 @@ mail_result(struct xfer *x, CURLcode cc)
 		set_error(bt, it, "SMTP TLS verification failed: %s", curl_reason(x, cc));
 		return;
 	}
-	if (s < 400)	/* the last reply was a good one: none to blame */
-		it->status = s = 0;
 	it->result = s >= 500 && s < 600 ? JOBS_SEND_PERMANENT : JOBS_SEND_RETRY;
 	if (s >= 400 && s < 600)
 		set_error(bt, it, "SMTP %ld: %s", s, curl_reason(x, cc));
@@ -1346,7 +1371,7 @@ batch_free(struct batch *bt)
 {
 	EVP_MAC_free(bt->mac);
 	bt->mac = NULL;
-	memset(bt->key, 0, sizeof(bt->key));
+	OPENSSL_cleanse(bt->key, sizeof(bt->key));
 }
 
 /* ---------------------------------------------------------------------
@@ -1581,7 +1606,7 @@ jobs_send_batch(const struct jobs_send_config *cfg,
 			}
 			if (r == -1) {
 				x->it->result = JOBS_SEND_RETRY;
-				set_error(&bt, x->it, "out of memory");
+				set_error(&bt, x->it, "unable to set up the transfer");
 			}
 			release(x);
 			sched_done(&sc, h);

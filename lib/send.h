@@ -5,7 +5,8 @@
  * for the caller to book.  No queue logic here: the caller (jobs-deliver)
  * claims, retries, backs off and marks rows.
  *
- * Programs that call anything here link libcurl and libcrypto.
+ * Programs that call anything here link libcurl (7.85 or later, for
+ * CURLOPT_PROTOCOLS_STR) and libcrypto (OpenSSL 3, for EVP_MAC).
  */
 #ifndef JOBS_SEND_H
 #define JOBS_SEND_H
@@ -72,11 +73,13 @@ int jobs_send_check_config(const struct jobs_send_config *cfg,
     struct jobs_err *err);
 
 /*
- * Send the n items in parallel (at most max_parallel at once, max_per_host
- * connections to one host, keep-alive between them) and fill each item's
- * out fields.  Webhooks POST the body with Content-Type application/json
- * unless the row's headers name another, Idempotency-Key always, and the
- * Standard Webhooks headers when a secret is set; row destinations are
+ * Send the n items in parallel and fill each item's out fields: at most
+ * max_parallel transfers at once and max_per_host to one host (the others
+ * wait here, not in libcurl, so waiting eats no timeout and a slow host
+ * does not hold up the rest), connections kept alive within the batch.
+ * Webhooks POST the body with Content-Type application/json unless the
+ * row's headers name another, Idempotency-Key always, and the Standard
+ * Webhooks headers when a secret is set; row destinations are
  * checked against the request forgery guard (lib/net.h) on every connection,
  * redirects included.  Email items go to cfg->smtp_url (trusted, unchecked).
  *
@@ -96,11 +99,11 @@ int jobs_send_batch(const struct jobs_send_config *cfg,
  * (created_at, else now_s), From, To, Subject (only when given; RFC 2047
  * UTF-8 encoded-words when not plain ASCII), Message-ID derived from the
  * key (<sha256-hex32@jobs.HOSTNAME>, the same for every attempt), MIME
- * 1.0 text/plain UTF-8 in 7bit, 8bit or quoted-printable (long lines or NUL),
- * Auto-Submitted: auto-generated, then the body.  No dot-stuffing (libcurl
- * does it on the wire; a spool file wants none).  Row headers are not used
- * for mail.  Returns a new string the caller frees, or NULL with err for a
- * bad address or when out of memory.
+ * 1.0 text/plain UTF-8 in 7bit, 8bit or quoted-printable (a line over 998
+ * bytes), Auto-Submitted: auto-generated, then the body.  No dot-stuffing
+ * (libcurl does it on the wire; a spool file wants none).  Row headers are
+ * not used for mail.  Returns a new string the caller frees, or NULL with
+ * err for a bad address or when out of memory.
  */
 char *jobs_send_mail_message(const struct jobs_send_config *cfg,
     const struct jobs_send_item *it, struct jobs_err *err);
