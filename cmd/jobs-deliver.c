@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "mail.h"
 #include "main.h"
 #include "net.h"
 #include "outbox.h"
@@ -259,7 +260,12 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 		}
 	}
 	if (strcmp(r->channel, "email") == 0) {
-		if ((data = jobs_send_mail_message(&d->send, it, &err)) == NULL) {
+		struct jobs_mail_msg m = { .destination = r->destination,
+		    .subject = r->subject, .body = r->body, .key = r->key,
+		    .created_at = r->created_at };
+
+		if ((data = jobs_mail_message(d->send.mail_from, d->send.now_s, &m,
+		    &err)) == NULL) {
 			it->result = JOBS_SEND_PERMANENT;
 			snprintf(it->error, sizeof(it->error), "%s", err.msg);
 			return;

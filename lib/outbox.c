@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "mail.h"
 #include "outbox.h"
 
 #define DEFAULT_ATTEMPTS 8
@@ -50,23 +51,6 @@ jobs_outbox_host(const char *d, char *host, size_t size)
 		host[n] = (char)tolower((unsigned char)host[n]);
 }
 
-/* mailto:ADDRESS: one address, no header fields, no line breaks. */
-static int
-check_mailto(const char *d, struct jobs_err *err)
-{
-	const char *a = d + 7, *at = strchr(a, '@');
-	size_t n = strlen(a);
-
-	if (n == 0 || n > 254 || strpbrk(a, "?&,;<>\"\\ \t\r\n") != NULL)
-		return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination: want"
-		    " one address, without ?header fields or line breaks");
-	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') ||
-	    at[1] == '.' || a[n - 1] == '.')
-		return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination: '%.80s'"
-		    " is not an address", a);
-	return 0;
-}
-
 /* file:///DIR: an absolute directory under the spool root, no "..". */
 static int
 check_file(const char *d, const char *root, struct jobs_err *err)
@@ -106,16 +90,18 @@ token(const char *s)
 	return 1;
 }
 
-/* Fields the sender sets itself (or HTTP owns): not from a row. */
-static int
-reserved(const char *name)
+int
+jobs_outbox_reserved_header(const char *name)
 {
+	/* The sender's own fields, and HTTP framing a row must not touch. */
 	static const char *const names[] = { "host", "content-length",
-	    "transfer-encoding", "connection", "idempotency-key", "webhook-id",
-	    "webhook-timestamp", "webhook-signature", "expect", "upgrade", NULL };
-	int i;
+	    "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
+	    "trailer", "expect", "proxy-authorization", "proxy-connection",
+	    "idempotency-key", "webhook-id", "webhook-timestamp",
+	    "webhook-signature" };
+	size_t i;
 
-	for (i = 0; names[i]; i++)
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(name, names[i]) == 0)
 			return 1;
 	return 0;
@@ -138,7 +124,7 @@ check_headers(const char *json, struct jobs_err *err)
 			rc = jobs_err_set(err, JOBS_EUSAGE, "headers: bad field name");
 			break;
 		}
-		if (reserved(it->string)) {
+		if (jobs_outbox_reserved_header(it->string)) {
 			rc = jobs_err_set(err, JOBS_EUSAGE, "headers: %.60s is set by"
 			    " the sender", it->string);
 			break;
@@ -157,6 +143,7 @@ int
 jobs_outbox_check(const struct jobs_outbox_msg *m, const char *spool_root,
     struct jobs_err *err)
 {
+	char addr[JOBS_MAIL_ADDR_MAX];
 	const char *ch;
 
 	if (m->destination == NULL || (ch = jobs_outbox_channel(m->destination)) == NULL)
@@ -168,7 +155,9 @@ jobs_outbox_check(const struct jobs_outbox_msg *m, const char *spool_root,
 		    " destination %.80s", m->channel, m->destination);
 	if (strpbrk(m->destination, "\r\n") != NULL || strlen(m->destination) > 2048)
 		return jobs_err_set(err, JOBS_EUSAGE, "bad destination");
-	if (strcmp(ch, "email") == 0 && check_mailto(m->destination, err) < 0)
+	/* The sender's rule: what it would refuse never gets queued. */
+	if (strcmp(ch, "email") == 0 &&
+	    jobs_mail_check_address(m->destination, addr, sizeof(addr), err) < 0)
 		return -1;
 	if (strcmp(ch, "file") == 0 && check_file(m->destination, spool_root, err) < 0)
 		return -1;

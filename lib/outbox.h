@@ -46,12 +46,22 @@ void jobs_outbox_host(const char *destination, char *host, size_t size);
 
 /*
  * Check a message before it is queued: channel and destination agree, a
- * file:// directory lies under spool_root, mailto: has one address and no
- * header fields, headers are a JSON object of single-line strings, the
- * body fits.  0 or -1 with err (JOBS_EUSAGE).
+ * file:// directory lies under spool_root, mailto: passes
+ * jobs_mail_check_address() (the sender's rule), headers are a JSON object
+ * of single-line strings none of which jobs_outbox_reserved_header()
+ * names, the body fits.  0 or -1 with err (JOBS_EUSAGE).
  */
 int jobs_outbox_check(const struct jobs_outbox_msg *m, const char *spool_root,
     struct jobs_err *err);
+
+/*
+ * Whether a row's header field name (any case) is one the sender sets
+ * itself (Host, Content-Length, Idempotency-Key, the webhook-* signature
+ * fields...) or HTTP framing (Connection, Transfer-Encoding, Expect, TE,
+ * Upgrade...): 1, refused at enqueue and by the sender; else 0.  The one
+ * list, for jobs_outbox_check() and lib/send.c.
+ */
+int jobs_outbox_reserved_header(const char *name);
 
 /*
  * Queue m (checked first) at now_s.  *id is the row; *existing is set when

@@ -7,7 +7,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -17,7 +16,9 @@
 #include <openssl/params.h>
 
 #include "err.h"
+#include "mail.h"
 #include "net.h"
+#include "outbox.h"
 #include "send.h"
 #include "text.h"
 
@@ -25,593 +26,8 @@
 #define JOBS_VERSION "0"
 #endif
 
-#define MAIL_MAX (64L * 1024 * 1024)	/* a built message, after encoding */
 #define HEADER_VALUE_MAX 8192
 #define SECRET_MAX 1024
-
-/* ---------------------------------------------------------------------
- * A growable string with a ceiling.  Errors stick: check once at the end.
- */
-struct buf {
-	char *p;
-	size_t len, cap, max;
-	int failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (b->failed)
-		return;
-	if (n > b->max - b->len) {
-		b->failed = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		for (cap = b->cap ? b->cap : 1024; cap < b->len + n + 1; cap *= 2)
-			;
-		if (cap > b->max + 1)
-			cap = b->max + 1;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_fmt(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-buf_fmt(struct buf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	/* Only short pieces go through here; longer ones use buf_add. */
-	if (n < 0 || (size_t)n >= sizeof(small))
-		b->failed = 1;
-	else
-		buf_add(b, small, (size_t)n);
-}
-
-/* ---------------------------------------------------------------------
- * Base64 (RFC 4648, standard alphabet).
- */
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Encode n bytes into out (4 * ((n + 2) / 3) + 1 bytes), terminated. */
-static void
-base64_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t i;
-	unsigned long v;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8) |
-		    in[i + 2];
-		*out++ = b64[v >> 18];
-		*out++ = b64[(v >> 12) & 63];
-		*out++ = b64[(v >> 6) & 63];
-		*out++ = b64[v & 63];
-	}
-	if (i < n) {
-		v = (unsigned long)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned long)in[i + 1] << 8;
-		*out++ = b64[v >> 18];
-		*out++ = b64[(v >> 12) & 63];
-		*out++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		*out++ = '=';
-	}
-	*out = '\0';
-}
-
-/* Strict decoding, padding optional; -1 on anything else. */
-static int
-base64_decode(const char *in, unsigned char *out, size_t size, size_t *outlen)
-{
-	size_t n = strlen(in), i, o = 0;
-	unsigned long v = 0;
-	int bits = 0;
-	const char *p;
-
-	while (n > 0 && in[n - 1] == '=')
-		n--;
-	if (strlen(in) - n > 2 || n % 4 == 1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (in[i] == '\0' || (p = strchr(b64, in[i])) == NULL)
-			return -1;
-		v = (v << 6) | (unsigned long)(p - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= size)
-				return -1;
-			out[o++] = (unsigned char)(v >> bits);
-		}
-	}
-	*outlen = o;
-	return 0;
-}
-
-/* ---------------------------------------------------------------------
- * Addresses.
- */
-static int
-atext(int c)
-{
-	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* What is wrong with the bare address s (n bytes), or NULL. */
-static const char *
-addr_problem(const char *s, size_t n)
-{
-	const char *at = memchr(s, '@', n), *d, *end = s + n, *label;
-	size_t i, local;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return "CR, LF or control characters in the address";
-	if (at == NULL)
-		return "no '@' in the address";
-	if (memchr(at + 1, '@', (size_t)(end - at - 1)) != NULL)
-		return "more than one '@': want exactly one address";
-	if (n > 254)
-		return "address longer than 254 bytes";
-	local = (size_t)(at - s);
-	if (local == 0 || local > 64)
-		return "local part empty or longer than 64 bytes";
-	for (i = 0; i < local; i++)
-		if (s[i] == '.' ? i == 0 || i == local - 1 || s[i + 1] == '.' :
-		    !atext((unsigned char)s[i]))
-			return "the local part is not a plain dot-atom";
-	d = at + 1;
-	if (d == end)
-		return "no domain";
-	for (label = d; label <= end; label = d + 1) {
-		for (d = label; d < end && *d != '.'; d++)
-			if (!isalnum((unsigned char)*d) && *d != '-')
-				return "the domain is not a host name";
-		if (d == label || d - label > 63 || *label == '-' || d[-1] == '-')
-			return "the domain is not a host name";
-		if (d == end)
-			break;
-	}
-	return NULL;
-}
-
-int
-jobs_send_check_mailto(const char *dest, char *addr, size_t size,
-    struct jobs_err *err)
-{
-	char buf[256];
-	const char *p;
-	const char *why;
-	size_t n = 0;
-	int hi, lo;
-
-	if (dest == NULL || strncasecmp(dest, "mailto:", 7) != 0)
-		return jobs_err_set(err, JOBS_EUSAGE, "not a mailto: destination");
-	for (p = dest + 7; *p != '\0'; p++) {
-		if (*p == '\r' || *p == '\n')
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " CR or LF in the address");
-		if (*p == '?')
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " header fields (?bcc=, ?subject=...) are not allowed");
-		if (*p == '#')
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " a fragment (#) is not allowed");
-		if (*p == ',')
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " want exactly one address, not a list");
-		if (n + 1 >= sizeof(buf))
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " address longer than 254 bytes");
-		if (*p != '%') {
-			buf[n++] = *p;
-			continue;
-		}
-		hi = isxdigit((unsigned char)p[1]) ? p[1] : -1;
-		lo = hi != -1 && isxdigit((unsigned char)p[2]) ? p[2] : -1;
-		if (lo == -1)
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " a bad %%-escape");
-		hi = isdigit(hi) ? hi - '0' : tolower(hi) - 'a' + 10;
-		lo = isdigit(lo) ? lo - '0' : tolower(lo) - 'a' + 10;
-		buf[n++] = (char)(hi * 16 + lo);
-		p += 2;
-		/* A decoded ',' or '\n' is the same attack in disguise. */
-		if (buf[n - 1] == ',' || buf[n - 1] == '\0')
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-			    " want exactly one address, not a list");
-	}
-	buf[n] = '\0';
-	if ((why = addr_problem(buf, n)) != NULL)
-		return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination: %s",
-		    why);
-	if (n >= size)
-		return jobs_err_set(err, JOBS_EUSAGE, "bad mailto destination:"
-		    " address too long");
-	memcpy(addr, buf, n + 1);
-	return 0;
-}
-
-/* ---------------------------------------------------------------------
- * RFC 2047 encoded-words, for a Subject or a display name.
- */
-static int
-q_safe(int c)
-{
-	return isalnum(c) || c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
-}
-
-static size_t
-utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
-/*
- * Append s as encoded-words of at most 75 characters, separated by folding
- * (CRLF SP), never splitting a character, in Q or B, whichever is shorter.
- * s must be valid UTF-8 without control characters.
- */
-static void
-put_encoded(struct buf *b, const char *s)
-{
-	size_t n = strlen(s), qlen = 0, i, k, clen, used = 0;
-	char word[80], enc[8];
-	int use_q, open = 0;
-
-	for (i = 0; i < n; i++)
-		qlen += q_safe((unsigned char)s[i]) || s[i] == ' ' ? 1 : 3;
-	use_q = qlen <= (n + 2) / 3 * 4;
-	for (i = 0; i < n; i += clen) {
-		clen = utf8_len((unsigned char)s[i]);
-		if (clen > n - i)
-			clen = n - i;
-		if (use_q) {
-			for (enc[0] = '\0', k = 0; k < clen; k++) {
-				unsigned char c = (unsigned char)s[i + k];
-				size_t e = strlen(enc);
-
-				if (c == ' ')
-					snprintf(enc + e, sizeof(enc) - e, "_");
-				else if (q_safe(c))
-					snprintf(enc + e, sizeof(enc) - e, "%c", c);
-				else
-					snprintf(enc + e, sizeof(enc) - e, "=%02X", c);
-			}
-			/* =?UTF-8?Q? + text + ?= in 75: 63 for the text */
-			if (open && used + strlen(enc) > 63) {
-				buf_str(b, "?=\r\n ");
-				open = 0;
-			}
-			if (!open) {
-				buf_str(b, "=?UTF-8?Q?");
-				open = 1;
-				used = 0;
-			}
-			buf_str(b, enc);
-			used += strlen(enc);
-		} else {
-			/* B: up to 45 bytes a word (60 characters). */
-			size_t start = i, end = i;
-
-			while (end < n) {
-				size_t c = utf8_len((unsigned char)s[end]);
-
-				if (c > n - end)
-					c = n - end;
-				if (end + c - start > 45)
-					break;
-				end += c;
-			}
-			if (open)
-				buf_str(b, "\r\n ");
-			base64_encode((const unsigned char *)s + start, end - start,
-			    word);
-			buf_fmt(b, "=?UTF-8?B?%s?=", word);
-			open = 1;
-			clen = end - start;
-		}
-	}
-	if (use_q && open)
-		buf_str(b, "?=");
-}
-
-static int
-is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
-
-/* ---------------------------------------------------------------------
- * The message.
- */
-struct mailenv {
-	char host[256];		/* for Message-ID (and the default From) */
-	char from_addr[256];	/* the envelope sender */
-	char from_hdr[768];	/* the From: field's value */
-	int64_t now_s;
-};
-
-static void
-hostname(char *out, size_t size)
-{
-	char h[256];
-	size_t i, o = 0;
-
-	if (gethostname(h, sizeof(h)) != 0)
-		h[0] = '\0';
-	h[sizeof(h) - 1] = '\0';
-	for (i = 0; h[i] != '\0' && o + 1 < size; i++)
-		if (isalnum((unsigned char)h[i]) || h[i] == '-' || h[i] == '.')
-			out[o++] = h[i];
-	out[o] = '\0';
-	if (o == 0)
-		snprintf(out, size, "localhost");
-}
-
-/* Parse "addr" or "Name <addr>" into env's From fields. */
-static int
-parse_from(struct mailenv *env, const char *from, struct jobs_err *err)
-{
-	const char *lt = strchr(from, '<'), *gt, *why, *s;
-	char *name = NULL;
-	size_t n, i;
-	struct buf b = { .max = sizeof(env->from_hdr) - 1 };
-
-	if (lt == NULL) {
-		n = strlen(from);
-		s = from;
-	} else {
-		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0')
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: want"
-			    " 'addr' or 'Name <addr>'");
-		s = lt + 1;
-		n = (size_t)(gt - s);
-	}
-	if ((why = addr_problem(s, n)) != NULL)
-		return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: %s", why);
-	memcpy(env->from_addr, s, n);
-	env->from_addr[n] = '\0';
-	if (lt == NULL) {
-		snprintf(env->from_hdr, sizeof(env->from_hdr), "%s", env->from_addr);
-		return 0;
-	}
-	for (n = (size_t)(lt - from); n > 0 && from[n - 1] == ' '; n--)
-		;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)from[i] < 0x20 || from[i] == 0x7f)
-			return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: control"
-			    " characters in the name");
-	if (n == 0) {
-		snprintf(env->from_hdr, sizeof(env->from_hdr), "<%s>", env->from_addr);
-		return 0;
-	}
-	if ((name = jobs_text_clean_dup(from, n, 0)) == NULL)
-		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
-	if (is_ascii(name)) {
-		buf_str(&b, "\"");
-		for (i = 0; name[i] != '\0'; i++) {
-			if (name[i] == '"' || name[i] == '\\')
-				buf_str(&b, "\\");
-			buf_add(&b, name + i, 1);
-		}
-		buf_str(&b, "\"");
-	} else
-		put_encoded(&b, name);
-	buf_fmt(&b, " <%s>", env->from_addr);
-	free(name);
-	if (b.failed) {
-		free(b.p);
-		return jobs_err_set(err, JOBS_EUSAGE, "bad mail_from: too long");
-	}
-	snprintf(env->from_hdr, sizeof(env->from_hdr), "%s", b.p);
-	free(b.p);
-	return 0;
-}
-
-static int
-mailenv_init(struct mailenv *env, const struct jobs_send_config *cfg,
-    struct jobs_err *err)
-{
-	char from[300];
-
-	memset(env, 0, sizeof(*env));
-	hostname(env->host, sizeof(env->host));
-	env->now_s = cfg->now_s > 0 ? cfg->now_s : (int64_t)time(NULL);
-	if (cfg->mail_from != NULL && cfg->mail_from[0] != '\0')
-		return parse_from(env, cfg->mail_from, err);
-	snprintf(from, sizeof(from), "jobs@%s", env->host);
-	return parse_from(env, from, err);
-}
-
-static void
-put_date(struct buf *b, int64_t t)
-{
-	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
-	    "Sat" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	/* Fixed names: strftime's %a and %b follow the locale. */
-	if (gmtime_r(&tt, &tm) == NULL) {
-		b->failed = 1;
-		return;
-	}
-	buf_fmt(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-static void
-put_subject(struct buf *b, const char *subject)
-{
-	char *s;
-
-	/* Newlines and controls go: a Subject is one unstructured line. */
-	if ((s = jobs_text_clean_dup(subject, strlen(subject), 0)) == NULL) {
-		b->failed = 1;
-		return;
-	}
-	buf_str(b, "Subject: ");
-	/* "=?" would read as an encoded-word: encode it to show it as is. */
-	if (is_ascii(s) && strlen(s) <= 900 && strstr(s, "=?") == NULL)
-		buf_str(b, s);
-	else
-		put_encoded(b, s);
-	buf_str(b, "\r\n");
-	free(s);
-}
-
-/* The next line of s: its length, and the length with its line end. */
-static size_t
-next_line(const char *s, size_t *with_end)
-{
-	size_t n = strcspn(s, "\r\n");
-
-	*with_end = n + (s[n] == '\r' && s[n + 1] == '\n' ? 2 : s[n] != '\0');
-	return n;
-}
-
-static void
-put_qp_line(struct buf *b, const char *s, size_t n)
-{
-	size_t i, col = 0;
-	char enc[4];
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int last = i + 1 == n;
-
-		if ((c >= 33 && c <= 126 && c != '=') ||
-		    ((c == ' ' || c == '\t') && !last)) {
-			enc[0] = (char)c;
-			enc[1] = '\0';
-		} else
-			snprintf(enc, sizeof(enc), "=%02X", c);
-		/* Lines of at most 76 characters, the soft break's '=' included. */
-		if (col + strlen(enc) > (last ? 76 : 75)) {
-			buf_str(b, "=\r\n");
-			col = 0;
-		}
-		buf_str(b, enc);
-		col += strlen(enc);
-	}
-	buf_str(b, "\r\n");
-}
-
-static void
-put_body(struct buf *b, const char *body)
-{
-	const char *p;
-	size_t n, step;
-	int eight = 0, qp = 0;
-
-	for (p = body; *p != '\0'; p += step) {
-		n = next_line(p, &step);
-		if (n > 998)
-			qp = 1;
-		while (n-- > 0)
-			if ((unsigned char)p[n] >= 0x80)
-				eight = 1;
-	}
-	buf_fmt(b, "Content-Transfer-Encoding: %s\r\n",
-	    qp ? "quoted-printable" : eight ? "8bit" : "7bit");
-	buf_str(b, "Auto-Submitted: auto-generated\r\n\r\n");
-	for (p = body; *p != '\0'; p += step) {
-		n = next_line(p, &step);
-		if (qp)
-			put_qp_line(b, p, n);
-		else {
-			buf_add(b, p, n);
-			buf_str(b, "\r\n");
-		}
-	}
-}
-
-static char *
-build_mail(const struct mailenv *env, const struct jobs_send_item *it,
-    struct jobs_err *err)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	char to[256], mid[33];
-	struct buf b = { .max = MAIL_MAX };
-
-	if (jobs_send_check_mailto(it->destination, to, sizeof(to), err) == -1)
-		return NULL;
-	if (it->key == NULL || it->key[0] == '\0') {
-		jobs_err_set(err, JOBS_EUSAGE, "no idempotency key");
-		return NULL;
-	}
-	/* The same key, the same Message-ID: receivers can drop a repeat. */
-	if (EVP_Digest(it->key, strlen(it->key), md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen < 16) {
-		jobs_err_set(err, JOBS_ETEMP, "unable to hash the key");
-		return NULL;
-	}
-	for (i = 0; i < 16; i++)
-		snprintf(mid + 2 * i, 3, "%02x", md[i]);
-	put_date(&b, it->created_at > 0 ? it->created_at : env->now_s);
-	buf_str(&b, "From: ");
-	buf_str(&b, env->from_hdr);
-	buf_fmt(&b, "\r\nTo: %s\r\n", to);
-	if (it->subject != NULL)
-		put_subject(&b, it->subject);
-	buf_fmt(&b, "Message-ID: <%s@jobs.%s>\r\n", mid, env->host);
-	buf_str(&b, "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n");
-	put_body(&b, it->body != NULL ? it->body : "");
-	if (b.failed) {
-		free(b.p);
-		jobs_err_set(err, JOBS_ETEMP, "message larger than %ld bytes or out"
-		    " of memory", MAIL_MAX);
-		return NULL;
-	}
-	return b.p;
-}
-
-char *
-jobs_send_mail_message(const struct jobs_send_config *cfg,
-    const struct jobs_send_item *it, struct jobs_err *err)
-{
-	struct mailenv env;
-
-	if (mailenv_init(&env, cfg, err) == -1)
-		return NULL;
-	return build_mail(&env, it, err);
-}
 
 /* ---------------------------------------------------------------------
  * Configuration.
@@ -644,7 +60,7 @@ decode_secret(const char *secret, unsigned char *key, size_t *keylen,
 	size_t n = strlen(secret);
 
 	if (strncmp(secret, "whsec_", 6) == 0) {
-		if (base64_decode(secret + 6, key, SECRET_MAX, keylen) == -1 ||
+		if (jobs_mail_base64_decode(secret + 6, key, SECRET_MAX, keylen) == -1 ||
 		    *keylen == 0)
 			return jobs_err_set(err, JOBS_EUSAGE, "the webhook secret is"
 			    " not whsec_ followed by base64");
@@ -663,7 +79,7 @@ jobs_send_check_config(const struct jobs_send_config *cfg,
     struct jobs_err *err)
 {
 	unsigned char key[SECRET_MAX];
-	struct mailenv env;
+	struct jobs_mail_sender ms;
 	size_t keylen = 0;
 	int bad;
 
@@ -687,7 +103,7 @@ jobs_send_check_config(const struct jobs_send_config *cfg,
 		return jobs_err_set(err, JOBS_EUSAGE, "negative sender limits");
 	if (cfg->allow.n < 0 || cfg->allow.n > JOBS_NET_ALLOW_MAX)
 		return jobs_err_set(err, JOBS_EUSAGE, "a broken allow list");
-	return mailenv_init(&env, cfg, err);
+	return jobs_mail_sender_init(&ms, cfg->mail_from, cfg->now_s, err);
 }
 
 /* ---------------------------------------------------------------------
@@ -701,7 +117,7 @@ struct batch {
 	unsigned char key[SECRET_MAX];
 	size_t keylen;		/* 0: unsigned */
 	EVP_MAC *mac;
-	struct mailenv env;
+	struct jobs_mail_sender mail;
 	int smtp_tls;		/* credentials travel: TLS required */
 	const char *smtp_userinfo;
 	size_t smtp_userinfo_len;
@@ -944,23 +360,6 @@ hdr(struct curl_slist **l, const char *fmt, ...)
 	return 0;
 }
 
-/* Header fields the sender owns, or HTTP framing a row must not touch. */
-static int
-reserved(const char *name)
-{
-	static const char *const names[] = { "host", "content-length",
-	    "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
-	    "trailer", "expect", "proxy-authorization", "proxy-connection",
-	    "idempotency-key", "webhook-id", "webhook-timestamp",
-	    "webhook-signature" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(name, names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static int
 clean_value(const char *v)
 {
@@ -1011,7 +410,7 @@ web_headers(struct xfer *x)
 				rc = 1;
 				goto out;
 			}
-			if (reserved(name)) {
+			if (jobs_outbox_reserved_header(name)) {
 				it->result = JOBS_SEND_PERMANENT;
 				set_error(bt, it, "headers: %s is set by the sender", name);
 				rc = 1;
@@ -1057,7 +456,7 @@ web_headers(struct xfer *x)
 		EVP_MAC_CTX_free(c);
 		if (!ok)
 			goto out;
-		base64_encode(mac, maclen, sig);
+		jobs_mail_base64_encode(mac, maclen, sig);
 		if (hdr(&x->hdrs, "webhook-id: %s", it->key) == -1 ||
 		    hdr(&x->hdrs, "webhook-timestamp: %s", ts) == -1 ||
 		    hdr(&x->hdrs, "webhook-signature: v1,%s", sig) == -1)
@@ -1109,7 +508,7 @@ prepare(struct xfer *x)
 	struct batch *bt = x->bt;
 	const struct jobs_send_config *cfg = bt->cfg;
 	struct jobs_err e = { 0 };
-	char to[256], from[260];
+	char to[JOBS_MAIL_ADDR_MAX], from[JOBS_MAIL_ADDR_MAX + 4];
 	const char *p;
 	CURL *h = x->h;
 	int r;
@@ -1129,19 +528,23 @@ prepare(struct xfer *x)
 	curl_easy_reset(h);
 	common_options(x);
 	if (x->mail) {
+		struct jobs_mail_msg m = { .destination = it->destination,
+		    .subject = it->subject, .body = it->body, .key = it->key,
+		    .created_at = it->created_at };
+
 		if (cfg->smtp_url == NULL) {
 			set_error(bt, it, "no SMTP server configured");
 			return 1;
 		}
-		if ((x->msg = build_mail(&bt->env, it, &e)) == NULL) {
+		if ((x->msg = jobs_mail_build(&bt->mail, &m, &e)) == NULL) {
 			it->result = e.code == JOBS_EUSAGE ? JOBS_SEND_PERMANENT :
 			    JOBS_SEND_RETRY;
 			set_error(bt, it, "%s", e.msg);
 			return 1;
 		}
 		x->msg_len = strlen(x->msg);
-		jobs_send_check_mailto(it->destination, to, sizeof(to), NULL);
-		snprintf(from, sizeof(from), "<%s>", bt->env.from_addr);
+		jobs_mail_check_address(it->destination, to, sizeof(to), NULL);
+		snprintf(from, sizeof(from), "<%s>", bt->mail.from_addr);
 		if (hdr(&x->rcpt, "<%s>", to) == -1)
 			return -1;
 		if (curl_easy_setopt(h, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
@@ -1352,7 +755,7 @@ batch_init(struct batch *bt, const struct jobs_send_config *cfg,
 	bt->user_agent = cfg->user_agent != NULL ? cfg->user_agent :
 	    "jobs/" JOBS_VERSION;
 	bt->now_s = cfg->now_s > 0 ? cfg->now_s : (int64_t)time(NULL);
-	if (mailenv_init(&bt->env, cfg, err) == -1)
+	if (jobs_mail_sender_init(&bt->mail, cfg->mail_from, cfg->now_s, err) == -1)
 		return -1;
 	bt->smtp_userinfo = url_userinfo(cfg->smtp_url, &bt->smtp_userinfo_len);
 	bt->smtp_tls = (cfg->smtp_user != NULL && cfg->smtp_user[0] != '\0') ||

@@ -6,7 +6,9 @@
  * claims, retries, backs off and marks rows.
  *
  * Programs that call anything here link libcurl (7.85 or later, for
- * CURLOPT_PROTOCOLS_STR) and libcrypto (OpenSSL 3, for EVP_MAC).
+ * CURLOPT_PROTOCOLS_STR) and libcrypto (OpenSSL 3, for EVP_MAC).  The
+ * message a mail item becomes, and the rule for its address, are in
+ * lib/mail.h, which needs neither.
  */
 #ifndef JOBS_SEND_H
 #define JOBS_SEND_H
@@ -79,7 +81,8 @@ int jobs_send_check_config(const struct jobs_send_config *cfg,
  * does not hold up the rest), connections kept alive within the batch.
  * Webhooks POST the body with Content-Type application/json unless the
  * row's headers name another, Idempotency-Key always, and the Standard
- * Webhooks headers when a secret is set; row destinations are
+ * Webhooks headers when a secret is set (a row's field that
+ * jobs_outbox_reserved_header() names makes it PERMANENT); row destinations are
  * checked against the request forgery guard (lib/net.h) on every connection,
  * redirects included.  Email items go to cfg->smtp_url (trusted, unchecked).
  *
@@ -92,29 +95,6 @@ int jobs_send_check_config(const struct jobs_send_config *cfg,
  */
 int jobs_send_batch(const struct jobs_send_config *cfg,
     struct jobs_send_item *items, int n, volatile sig_atomic_t *stop,
-    struct jobs_err *err);
-
-/*
- * Build the RFC 5322 message for an email item, with CRLF line ends: Date
- * (created_at, else now_s), From, To, Subject (only when given; RFC 2047
- * UTF-8 encoded-words when not plain ASCII), Message-ID derived from the
- * key (<sha256-hex32@jobs.HOSTNAME>, the same for every attempt), MIME
- * 1.0 text/plain UTF-8 in 7bit, 8bit or quoted-printable (a line over 998
- * bytes), Auto-Submitted: auto-generated, then the body.  No dot-stuffing
- * (libcurl does it on the wire; a spool file wants none).  Row headers are
- * not used for mail.  Returns a new string the caller frees, or NULL with
- * err for a bad address or when out of memory.
- */
-char *jobs_send_mail_message(const struct jobs_send_config *cfg,
-    const struct jobs_send_item *it, struct jobs_err *err);
-
-/*
- * Validate a mailto: destination: exactly one address, %XX decoded, no
- * ?query (bcc=, headers), no fragment, no CR/LF or other controls, a dot-atom
- * local part of at most 64 bytes and a host name domain.  The bare address
- * goes to addr (size bytes).  0, or -1 with err (JOBS_EUSAGE).
- */
-int jobs_send_check_mailto(const char *dest, char *addr, size_t size,
     struct jobs_err *err);
 
 #endif
