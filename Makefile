@@ -143,6 +143,7 @@ bench: all $(BUILD)/bench/next
 	./bench/overhead $(BIN)
 	$(BUILD)/bench/next
 	./bench/status $(BIN)
+	./bench/deliver $(BIN)
 
 compile_commands.json: $(wildcard lib/*.c cmd/*.c tests/unit/*.c)
 	./build-aux/compdb $(CC) "$(filter-out -DJOBS_VERSION%,$(CPPFLAGS)) $(WARNINGS) $(CFLAGS)" $^ > $@

@@ -141,5 +141,37 @@ CREATE TABLE IF NOT EXISTS outbox (
 	UNIQUE (source, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, not_before, priority);
+-- The claim walks this in order and stops at its limit: no sort of the queue.
+CREATE INDEX IF NOT EXISTS outbox_claim ON outbox (status, priority DESC, id,
+	not_before);
 CREATE INDEX IF NOT EXISTS outbox_ordering ON outbox (ordering_key, id)
 	WHERE ordering_key IS NOT NULL;
+
+-- Scheduled posts (jobs-publish): due posts go out through their channel's
+-- webhook via the outbox, with the key post-<id> on every attempt.
+CREATE TABLE IF NOT EXISTS channels (
+	name		TEXT PRIMARY KEY,
+	url		TEXT NOT NULL		-- the channel's webhook
+);
+CREATE TABLE IF NOT EXISTS posts (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	channel		TEXT NOT NULL,
+	title		TEXT NOT NULL DEFAULT '',
+	body		TEXT NOT NULL DEFAULT '',
+	publish_at	INTEGER NOT NULL,	-- epoch s
+	status		TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('draft',
+			'scheduled', 'publishing', 'published', 'failed', 'cancelled')),
+	attempts	INTEGER NOT NULL DEFAULT 0,
+	last_error	TEXT,
+	published_at	INTEGER			-- epoch s
+);
+CREATE INDEX IF NOT EXISTS posts_due ON posts (status, publish_at);
+CREATE TABLE IF NOT EXISTS publish_events (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	post_id		INTEGER NOT NULL,
+	at		INTEGER NOT NULL,	-- epoch s
+	status		TEXT NOT NULL CHECK (status IN ('queued', 'late', 'published',
+			'failed')),
+	detail		TEXT
+);
+CREATE INDEX IF NOT EXISTS publish_events_post ON publish_events (post_id, id);

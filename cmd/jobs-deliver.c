@@ -4,6 +4,7 @@
  * configured) into the spool.  Claim, send outside any transaction,
  * acknowledge while the lease holds; at least once.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@
 #define JOBS_VERSION "0"
 #endif
 
-#define BATCH 100
+#define BATCH 500	/* rows a claim: fewer commits (FULL sync) and barriers */
 #define DEAD_SHOWN 10
 
 struct grant {
@@ -50,6 +51,9 @@ struct deliver {
 	int batch;
 	struct grant *grants;
 	int ngrants;
+	const char *token;
+	int64_t lease_ms, renewed_ms;
+	volatile sig_atomic_t stop;
 	int64_t sent, retried, dead, lost, spooled;
 };
 
@@ -238,6 +242,27 @@ settle_grants(struct deliver *d, const struct jobs_outbox_row *rows, int n)
 	d->ngrants = 0;
 }
 
+/*
+ * While a batch runs: renew its leases every third of a lease, so a batch
+ * that outlasts one (a slow host, waves of transfers) keeps its rows.
+ */
+static void
+tick(void *arg)
+{
+	struct deliver *d = arg;
+	struct jobs_err err = { 0, "" };
+	int64_t now = jobs_clock_now_ms();
+
+	/* The run's own timeout and stop signals end a batch too. */
+	if (jobs_run_cancelled(d->c))
+		d->stop = 1;
+	if (now - d->renewed_ms < d->lease_ms / 3)
+		return;
+	if (jobs_outbox_renew(d->c->app, d->token, now, d->lease_ms, &err) < 0)
+		jobs_log(d->c, JOBS_WARN, "unable to renew leases: %s", err.msg);
+	d->renewed_ms = now;
+}
+
 /* A file:// row, or mail with no SMTP server: into the spool. */
 static void
 spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item *it)
@@ -345,7 +370,8 @@ batch(struct deliver *d, struct jobs_outbox_row *rows, int n, const char *token)
 		for (k = 0; k < nnet; k++)
 			sendv[k] = *net[k];
 		d->send.now_s = jobs_clock_now_ms() / 1000;
-		if (jobs_send_batch(&d->send, sendv, nnet, &jobs_run_signal, &err) < 0)
+		d->stop = jobs_run_cancelled(d->c);
+		if (jobs_send_batch(&d->send, sendv, nnet, &d->stop, &err) < 0)
 			for (k = 0; k < nnet; k++) {
 				sendv[k].result = JOBS_SEND_RETRY;
 				snprintf(sendv[k].error, sizeof(sendv[k].error), "%s", err.msg);
@@ -420,6 +446,8 @@ deliver(struct jobs_ctx *c, void *arg)
 	struct deliver d;
 	struct jobs_err err = { 0, "" };
 	struct jobs_outbox_row *rows = NULL;
+	struct jobs_outbox_dead *dead = NULL;
+	int ndead = 0;
 	unsigned char rnd[8];
 	char token[128], host[64] = "";
 	int64_t left = c->opts->limit >= 0 ? c->opts->limit : INT64_MAX, lease_ms;
@@ -452,17 +480,31 @@ deliver(struct jobs_ctx *c, void *arg)
 	n = snprintf(token, sizeof(token), "%s:%d:", host, (int)getpid());
 	for (i = 0; i < 8 && n + 2 < (int)sizeof(token); i++, n += 2)
 		snprintf(token + n, 3, "%02x", rnd[i]);
+	d.token = token;
+	d.lease_ms = lease_ms;
+	d.send.tick = tick;
+	d.send.tick_arg = &d;
 	while (left > 0 && !jobs_run_cancelled(c)) {
 		if (jobs_outbox_claim(c->app, jobs_clock_now_ms(), lease_ms,
 		    left < d.batch ? (int)left : d.batch, token, gate, &d, &rows, &n,
-		    &err) < 0) {
+		    &dead, &ndead, &err) < 0) {
 			jobs_run_error(c, "%s", err.msg);
 			rc = -1;
 			break;
 		}
+		/* A message whose sender died on its last attempt: say so. */
+		for (i = 0; i < ndead; i++) {
+			d.dead++;
+			if (d.dead <= DEAD_SHOWN)
+				jobs_log(c, JOBS_WARN, "row %lld is dead: %s",
+				    (long long)dead[i].id, dead[i].error);
+		}
+		free(dead);
+		dead = NULL;
 		settle_grants(&d, rows, n);
 		if (n == 0)
 			break;
+		d.renewed_ms = jobs_clock_now_ms();
 		left -= n;
 		if (batch(&d, rows, n, token) < 0)
 			rc = -1;

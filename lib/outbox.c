@@ -335,6 +335,8 @@ struct claim {
 	void *gate_arg;
 	struct jobs_outbox_row *rows;
 	int n;
+	struct jobs_outbox_dead *dead;
+	int ndead;
 };
 
 /* Per-host allowances handed out during one claim. */
@@ -349,19 +351,49 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	struct claim *c = arg;
 	sqlite3_stmt *sel = NULL, *upd = NULL, *st = NULL;
 	struct allowance *al = NULL;
-	struct candidate { int64_t id; char host[256]; } *cand = NULL;
-	int nal = 0, ncand = 0, rc = -1, step, i, k;
+	struct candidate { int64_t id, priority; char host[256]; } *cand = NULL;
+	int nal = 0, ncand = 0, rc = -1, step, i, k, first = 1;
+	int page = c->limit * 4 + 16;
+	int64_t last_p = 0, last_id = 0;
 
 	jobs_outbox_free(c->rows, c->n);	/* a retried transaction starts over */
 	c->rows = NULL;
 	c->n = 0;
-	/* Expired leases: the holder died or overran; back in line, or dead. */
-	if (jobs_db_prepare(db, "UPDATE outbox SET status = CASE WHEN attempts >="
-	    " max_attempts THEN 'dead' ELSE 'pending' END, last_error = CASE WHEN"
-	    " attempts >= max_attempts THEN 'the sender stopped before recording"
-	    " attempt ' || attempts || ' of ' || max_attempts ELSE last_error END,"
-	    " lease_token = NULL, lease_until = NULL WHERE status = 'leased' AND"
-	    " lease_until < ?", &st, err) < 0)
+	free(c->dead);
+	c->dead = NULL;
+	c->ndead = 0;
+	/* Expired leases whose attempts are spent: the sender died on them. */
+	if (jobs_db_prepare(db, "UPDATE outbox SET status = 'dead', last_error ="
+	    " 'the sender stopped before recording attempt ' || attempts || ' of '"
+	    " || max_attempts, lease_token = NULL, lease_until = NULL WHERE status ="
+	    " 'leased' AND lease_until < ? AND attempts >= max_attempts"
+	    " RETURNING id, last_error", &st, err) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, c->now_ms);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct jobs_outbox_dead *more = realloc(c->dead, (size_t)(c->ndead + 1) *
+		    sizeof(*more));
+
+		if (more == NULL) {
+			sqlite3_finalize(st);
+			jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			goto out;
+		}
+		c->dead = more;
+		c->dead[c->ndead].id = sqlite3_column_int64(st, 0);
+		jobs_db_column_copy(st, 1, c->dead[c->ndead].error,
+		    sizeof(c->dead[c->ndead].error));
+		c->ndead++;
+	}
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE) {
+		jobs_db_fail(db, "unable to write", err);
+		goto out;
+	}
+	/* The others: the holder died or overran; back in line. */
+	if (jobs_db_prepare(db, "UPDATE outbox SET status = 'pending', lease_token ="
+	    " NULL, lease_until = NULL WHERE status = 'leased' AND lease_until < ?",
+	    &st, err) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, c->now_ms);
 	step = sqlite3_step(st);
@@ -370,10 +402,16 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		jobs_db_fail(db, "unable to write", err);
 		goto out;
 	}
-	/* Due rows, best first; a row waits for earlier rows of its ordering key. */
-	if (jobs_db_prepare(db, "SELECT id, destination FROM outbox AS o WHERE"
-	    " status = 'pending' AND not_before <= ?1 AND (ordering_key IS NULL OR"
-	    " NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.ordering_key ="
+	/*
+	 * Due rows, best first, a page at a time (keyed on priority and id):
+	 * rows of hosts the gate refuses are passed over, never allowed to
+	 * hide the rows of other hosts behind them.  A row waits for earlier
+	 * rows of its ordering key.
+	 */
+	if (jobs_db_prepare(db, "SELECT id, destination, priority FROM outbox AS o"
+	    " WHERE status = 'pending' AND +not_before <= ?1 AND (?3 OR priority <"
+	    " ?4 OR (priority = ?4 AND id > ?5)) AND (ordering_key IS NULL OR NOT"
+	    " EXISTS (SELECT 1 FROM outbox AS e WHERE e.ordering_key ="
 	    " o.ordering_key AND e.id < o.id AND e.status IN ('pending', 'leased')))"
 	    " ORDER BY priority DESC, id LIMIT ?2", &sel, err) < 0 ||
 	    jobs_db_prepare(db, "UPDATE outbox SET status = 'leased', lease_token = ?2,"
@@ -381,89 +419,104 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	    " 'pending' RETURNING id, channel, destination, subject, body, headers,"
 	    " idempotency_key, attempts, max_attempts, created_at", &upd, err) < 0)
 		goto out;
-	sqlite3_bind_int64(sel, 1, c->now_ms / 1000);
-	/* Look further than limit: gated hosts may skip some. */
-	sqlite3_bind_int(sel, 2, c->limit * 4 + 16);
-	/* Read the candidates first: no update while this scan is open. */
-	while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
-		struct candidate *more = realloc(cand, (size_t)(ncand + 1) *
-		    sizeof(*cand));
+	while (c->n < c->limit) {
+		sqlite3_reset(sel);
+		sqlite3_bind_int64(sel, 1, c->now_ms / 1000);
+		sqlite3_bind_int(sel, 2, page);
+		sqlite3_bind_int(sel, 3, first);
+		sqlite3_bind_int64(sel, 4, last_p);
+		sqlite3_bind_int64(sel, 5, last_id);
+		first = 0;
+		ncand = 0;
+		/* Read the page first: no update while this scan is open. */
+		while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+			struct candidate *more = realloc(cand, (size_t)(ncand + 1) *
+			    sizeof(*cand));
 
-		if (more == NULL) {
-			jobs_err_set(err, JOBS_ETEMP, "out of memory");
-			goto out;
-		}
-		cand = more;
-		cand[ncand].id = sqlite3_column_int64(sel, 0);
-		jobs_outbox_host((const char *)sqlite3_column_text(sel, 1),
-		    cand[ncand].host, sizeof(cand[ncand].host));
-		ncand++;
-	}
-	if (step != SQLITE_DONE) {
-		jobs_db_fail(db, "unable to read", err);
-		goto out;
-	}
-	for (k = 0; k < ncand && c->n < c->limit; k++) {
-		const char *host = cand[k].host;
-		struct jobs_outbox_row *r;
-
-		if (c->gate && host[0]) {
-			for (i = 0; i < nal && strcmp(al[i].host, host) != 0; i++)
-				;
-			if (i == nal) {
-				struct allowance *more = realloc(al, (size_t)(nal + 1) *
-				    sizeof(*al));
-
-				if (more == NULL) {
-					jobs_err_set(err, JOBS_ETEMP, "out of memory");
-					goto out;
-				}
-				al = more;
-				snprintf(al[nal].host, sizeof(al[nal].host), "%s", host);
-				al[nal++].left = c->gate(c->gate_arg, host);
+			if (more == NULL) {
+				jobs_err_set(err, JOBS_ETEMP, "out of memory");
+				goto out;
 			}
-			if (al[i].left == 0)
-				continue;
-			if (al[i].left > 0)
-				al[i].left--;
+			cand = more;
+			cand[ncand].id = sqlite3_column_int64(sel, 0);
+			cand[ncand].priority = sqlite3_column_int64(sel, 2);
+			jobs_outbox_host((const char *)sqlite3_column_text(sel, 1),
+			    cand[ncand].host, sizeof(cand[ncand].host));
+			ncand++;
 		}
-		sqlite3_reset(upd);
-		sqlite3_bind_int64(upd, 1, cand[k].id);
-		sqlite3_bind_text(upd, 2, c->token, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(upd, 3, c->now_ms + c->lease_ms);
-		if ((step = sqlite3_step(upd)) != SQLITE_ROW) {
-			if (step == SQLITE_DONE)
-				continue;
-			jobs_db_fail(db, "unable to claim in", err);
+		if (step != SQLITE_DONE) {
+			jobs_db_fail(db, "unable to read", err);
 			goto out;
 		}
-		r = realloc(c->rows, (size_t)(c->n + 1) * sizeof(*r));
-		if (r == NULL) {
-			jobs_err_set(err, JOBS_ETEMP, "out of memory");
-			goto out;
+		sqlite3_reset(sel);
+		if (ncand == 0)
+			break;
+		last_p = cand[ncand - 1].priority;
+		last_id = cand[ncand - 1].id;
+		for (k = 0; k < ncand && c->n < c->limit; k++) {
+			const char *host = cand[k].host;
+			struct jobs_outbox_row *r;
+
+			if (c->gate && host[0]) {
+				for (i = 0; i < nal && strcmp(al[i].host, host) != 0; i++)
+					;
+				if (i == nal) {
+					struct allowance *more = realloc(al, (size_t)(nal + 1) *
+					    sizeof(*al));
+
+					if (more == NULL) {
+						jobs_err_set(err, JOBS_ETEMP, "out of memory");
+						goto out;
+					}
+					al = more;
+					snprintf(al[nal].host, sizeof(al[nal].host), "%s", host);
+					al[nal++].left = c->gate(c->gate_arg, host);
+				}
+				if (al[i].left == 0)
+					continue;
+				if (al[i].left > 0)
+					al[i].left--;
+			}
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, cand[k].id);
+			sqlite3_bind_text(upd, 2, c->token, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(upd, 3, c->now_ms + c->lease_ms);
+			if ((step = sqlite3_step(upd)) != SQLITE_ROW) {
+				if (step == SQLITE_DONE)
+					continue;
+				jobs_db_fail(db, "unable to claim in", err);
+				goto out;
+			}
+			r = realloc(c->rows, (size_t)(c->n + 1) * sizeof(*r));
+			if (r == NULL) {
+				jobs_err_set(err, JOBS_ETEMP, "out of memory");
+				goto out;
+			}
+			c->rows = r;
+			r = &c->rows[c->n++];
+			memset(r, 0, sizeof(*r));
+			r->id = sqlite3_column_int64(upd, 0);
+			r->channel = dup_col(upd, 1);
+			r->destination = dup_col(upd, 2);
+			r->subject = dup_col(upd, 3);
+			r->body = dup_col(upd, 4);
+			r->headers = dup_col(upd, 5);
+			r->key = dup_col(upd, 6);
+			r->attempts = sqlite3_column_int(upd, 7);
+			r->max_attempts = sqlite3_column_int(upd, 8);
+			r->created_at = sqlite3_column_int64(upd, 9);
+			snprintf(r->host, sizeof(r->host), "%s", host);
+			if (r->channel == NULL || r->destination == NULL || r->body == NULL ||
+			    r->key == NULL) {
+				jobs_err_set(err, JOBS_ETEMP, "out of memory");
+				goto out;
+			}
+			/* Drain the RETURNING statement so the update completes. */
+			while ((step = sqlite3_step(upd)) == SQLITE_ROW)
+				;
 		}
-		c->rows = r;
-		r = &c->rows[c->n++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(upd, 0);
-		r->channel = dup_col(upd, 1);
-		r->destination = dup_col(upd, 2);
-		r->subject = dup_col(upd, 3);
-		r->body = dup_col(upd, 4);
-		r->headers = dup_col(upd, 5);
-		r->key = dup_col(upd, 6);
-		r->attempts = sqlite3_column_int(upd, 7);
-		r->max_attempts = sqlite3_column_int(upd, 8);
-		r->created_at = sqlite3_column_int64(upd, 9);
-		snprintf(r->host, sizeof(r->host), "%s", host);
-		if (r->channel == NULL || r->destination == NULL || r->body == NULL ||
-		    r->key == NULL) {
-			jobs_err_set(err, JOBS_ETEMP, "out of memory");
-			goto out;
-		}
-		/* Drain the RETURNING statement so the update completes. */
-		while ((step = sqlite3_step(upd)) == SQLITE_ROW)
-			;
+		if (ncand < page)
+			break;
 	}
 	rc = 0;
 out:
@@ -477,18 +530,25 @@ out:
 int
 jobs_outbox_claim(struct jobs_db *app, int64_t now_ms, int64_t lease_ms,
     int limit, const char *token, jobs_outbox_gate gate, void *gate_arg,
-    struct jobs_outbox_row **rows, int *n, struct jobs_err *err)
+    struct jobs_outbox_row **rows, int *n, struct jobs_outbox_dead **dead,
+    int *ndead, struct jobs_err *err)
 {
-	struct claim c = { now_ms, lease_ms, limit, token, gate, gate_arg, NULL, 0 };
+	struct claim c = { now_ms, lease_ms, limit, token, gate, gate_arg, NULL, 0,
+	    NULL, 0 };
 
 	*rows = NULL;
 	*n = 0;
+	*dead = NULL;
+	*ndead = 0;
 	if (jobs_db_tx(app, claim_tx, &c, err) < 0) {
 		jobs_outbox_free(c.rows, c.n);
+		free(c.dead);
 		return -1;
 	}
 	*rows = c.rows;
 	*n = c.n;
+	*dead = c.dead;
+	*ndead = c.ndead;
 	return 0;
 }
 
@@ -654,4 +714,41 @@ jobs_outbox_due(struct jobs_db *app, int64_t now_s, struct jobs_err *err)
 	if (rc != SQLITE_ROW)
 		return jobs_db_fail(app, "unable to read", err);
 	return n;
+}
+
+struct renew {
+	const char *token;
+	int64_t until;
+	int changed;
+};
+
+static int
+renew_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
+{
+	struct renew *r = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (jobs_db_prepare(db, "UPDATE outbox SET lease_until = ?2 WHERE"
+	    " lease_token = ?1 AND status = 'leased'", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, r->token, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->until);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return jobs_db_fail(db, "unable to renew leases in", err);
+	r->changed = sqlite3_changes(db->h);
+	return 0;
+}
+
+int
+jobs_outbox_renew(struct jobs_db *app, const char *token, int64_t now_ms,
+    int64_t lease_ms, struct jobs_err *err)
+{
+	struct renew r = { token, now_ms + lease_ms, 0 };
+
+	if (jobs_db_tx(app, renew_tx, &r, err) < 0)
+		return -1;
+	return r.changed;
 }

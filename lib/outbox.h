@@ -89,16 +89,25 @@ struct jobs_outbox_row {
  */
 typedef int (*jobs_outbox_gate)(void *arg, const char *host);
 
+/* A row the claim found dead: its lease ran out on its last attempt. */
+struct jobs_outbox_dead {
+	int64_t id;
+	char error[256];
+};
+
 /*
  * Lease up to limit due rows (pending, not_before <= now, earlier rows of
  * the same ordering key done) in priority order for lease_ms under token,
  * counting the attempt now.  Expired leases go back to pending first (or
- * dead once their attempts are spent).  gate (may be NULL) limits rows per
- * host.  *rows holds *n rows; free with jobs_outbox_free().  0 or -1.
+ * dead once their attempts are spent: those are *dead, *ndead, which the
+ * caller frees and reports).  gate (may be NULL) limits rows per host;
+ * rows of refused hosts never hide others'.  *rows holds *n rows; free
+ * with jobs_outbox_free().  0 or -1.
  */
 int jobs_outbox_claim(struct jobs_db *app, int64_t now_ms, int64_t lease_ms,
     int limit, const char *token, jobs_outbox_gate gate, void *gate_arg,
-    struct jobs_outbox_row **rows, int *n, struct jobs_err *err);
+    struct jobs_outbox_row **rows, int *n, struct jobs_outbox_dead **dead,
+    int *ndead, struct jobs_err *err);
 
 enum jobs_outbox_outcome {
 	JOBS_OUTBOX_SENT,
@@ -129,6 +138,14 @@ int jobs_outbox_ack(struct jobs_db *app, struct jobs_outbox_ack *acks, int n,
 
 /* The delay before retry number attempts (1-based), with jitter. */
 int64_t jobs_outbox_backoff_s(int attempts, unsigned *seed);
+
+/*
+ * Extend every lease held by token to now + lease_ms: a batch that takes
+ * longer than a lease (a slow host, many rows) keeps what it is sending.
+ * Returns the rows renewed, -1 with err.
+ */
+int jobs_outbox_renew(struct jobs_db *app, const char *token, int64_t now_ms,
+    int64_t lease_ms, struct jobs_err *err);
 
 /* Free rows[0..n) and the array. */
 void jobs_outbox_free(struct jobs_outbox_row *rows, int n);

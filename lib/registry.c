@@ -7,6 +7,8 @@ const struct jobs_registry jobs_registry[] = {
 	    " checkpoint and optimize", 30 * 60 * 1000, "30 3 * * 0" },
 	{ "jobs-deliver", "send the outbox's due messages: webhooks, mail, the"
 	    " spool", 4 * 60 * 1000, "*/5 * * * *" },
+	{ "jobs-publish", "publish the scheduled posts whose time has come",
+	    4 * 60 * 1000, "*/5 * * * *" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -1038,6 +1038,9 @@ jobs_send_batch(const struct jobs_send_config *cfg,
 		}
 		if (done == 0)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
+		/* At least once a second: the caller renews its leases. */
+		if (cfg->tick != NULL)
+			cfg->tick(cfg->tick_arg);
 	}
 out:
 	/* Whatever did not finish: stopped, or never started. */

@@ -64,6 +64,9 @@ struct jobs_send_config {
 	const char *user_agent;	/* "jobs/VERSION" */
 	int64_t now_s;		/* the run's logical clock, for
 				   webhook-timestamp; 0: time(NULL) */
+	void (*tick)(void *arg);	/* called at least once a second while a
+					   batch runs (leases), or NULL */
+	void *tick_arg;
 };
 
 /*
