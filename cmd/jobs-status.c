@@ -104,6 +104,18 @@ static struct jobs_config config;
 static int open_code = JOBS_ETEMP;	/* the exit status of open_ledger's failure */
 static struct args *args_;
 static int color;
+static int oom;		/* a JSON result lost a part for want of memory */
+
+/* cJSON allocates through this: a NULL from it is then told from bad JSON. */
+static void *
+json_malloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p == NULL)
+		oom = 1;
+	return p;
+}
 
 static int
 handle(void *arg, int val, const char *optarg, struct jobs_err *err)
@@ -261,6 +273,29 @@ exit_for(int rc)
 	return rc < 0 ? open_code : 0;
 }
 
+/*
+ * Add item to the object o under key, or to the array o when key is NULL,
+ * and return it.  When item is NULL (it could not be made), o is NULL or
+ * the add fails, delete item, set oom and return NULL: the result is then
+ * incomplete and print_json() refuses it.
+ */
+static cJSON *
+add(cJSON *o, const char *key, cJSON *item)
+{
+	if (o != NULL && item != NULL && (key ? cJSON_AddItemToObject(o, key,
+	    item) : cJSON_AddItemToArray(o, item)))
+		return item;
+	cJSON_Delete(item);
+	oom = 1;
+	return NULL;
+}
+
+static cJSON *
+str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
 static cJSON *
 iso_or_null(int64_t ms)
 {
@@ -283,51 +318,56 @@ health_json(const struct jobs_health *h)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "name", h->name);
-	cJSON_AddStringToObject(o, "kind", h->kind);
-	cJSON_AddStringToObject(o, "health", jobs_health_name(h->state));
-	cJSON_AddBoolToObject(o, "paused", h->paused);
-	if (h->paused) {
-		cJSON_AddStringToObject(o, "paused_reason", h->paused_reason);
-		cJSON_AddStringToObject(o, "paused_by", h->paused_by);
-		cJSON_AddItemToObject(o, "paused_at", iso_or_null(h->paused_at));
+	if (o == NULL) {
+		oom = 1;
+		return NULL;
 	}
-	cJSON_AddItemToObject(o, "schedule", h->schedule[0] ?
-	    cJSON_CreateString(h->schedule) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "next_run", iso_or_null(h->next_s * 1000));
-	cJSON_AddItemToObject(o, "missed_slot", iso_or_null(h->missed_s * 1000));
-	cJSON_AddItemToObject(o, "last_run", iso_or_null(h->last_run_ms));
-	cJSON_AddItemToObject(o, "last_status", h->last_status[0] ?
-	    cJSON_CreateString(h->last_status) : cJSON_CreateNull());
-	cJSON_AddBoolToObject(o, "clock_pinned", h->last_pinned);
-	cJSON_AddItemToObject(o, "success_rate", num_or_null(h->success_rate,
-	    h->success_rate >= 0));
-	cJSON_AddNumberToObject(o, "runs_window", h->finished);
-	cJSON_AddNumberToObject(o, "consecutive_failures", h->consecutive_failures);
-	cJSON_AddNumberToObject(o, "runs_24h", h->runs_24h);
-	cJSON_AddItemToObject(o, "avg_ms", num_or_null((double)h->avg_ms, h->avg_ms >= 0));
-	cJSON_AddItemToObject(o, "p50_ms", num_or_null((double)h->p50_ms, h->p50_ms >= 0));
-	cJSON_AddItemToObject(o, "p95_ms", num_or_null((double)h->p95_ms, h->p95_ms >= 0));
-	cJSON_AddItemToObject(o, "last_success", iso_or_null(h->last_success_ms));
-	cJSON_AddItemToObject(o, "last_failure", iso_or_null(h->last_failure_ms));
-	cJSON_AddItemToObject(o, "last_error", h->last_error[0] ?
-	    cJSON_CreateString(h->last_error) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "running_id", num_or_null((double)h->running_id,
-	    h->running_id > 0));
-	cJSON_AddItemToObject(o, "flags", h->flags[0] ?
-	    cJSON_CreateString(h->flags) : cJSON_CreateNull());
+	add(o, "name", cJSON_CreateString(h->name));
+	add(o, "kind", cJSON_CreateString(h->kind));
+	add(o, "health", cJSON_CreateString(jobs_health_name(h->state)));
+	add(o, "paused", cJSON_CreateBool(h->paused));
+	if (h->paused) {
+		add(o, "paused_reason", cJSON_CreateString(h->paused_reason));
+		add(o, "paused_by", cJSON_CreateString(h->paused_by));
+		add(o, "paused_at", iso_or_null(h->paused_at));
+	}
+	add(o, "schedule", str_or_null(h->schedule[0] ? h->schedule : NULL));
+	add(o, "next_run", iso_or_null(h->next_s * 1000));
+	add(o, "missed_slot", iso_or_null(h->missed_s * 1000));
+	add(o, "last_run", iso_or_null(h->last_run_ms));
+	add(o, "last_status", str_or_null(h->last_status[0] ? h->last_status :
+	    NULL));
+	add(o, "clock_pinned", cJSON_CreateBool(h->last_pinned));
+	add(o, "success_rate", num_or_null(h->success_rate, h->success_rate >= 0));
+	add(o, "runs_window", cJSON_CreateNumber(h->finished));
+	add(o, "consecutive_failures", cJSON_CreateNumber(h->consecutive_failures));
+	add(o, "runs_24h", cJSON_CreateNumber(h->runs_24h));
+	add(o, "avg_ms", num_or_null((double)h->avg_ms, h->avg_ms >= 0));
+	add(o, "p50_ms", num_or_null((double)h->p50_ms, h->p50_ms >= 0));
+	add(o, "p95_ms", num_or_null((double)h->p95_ms, h->p95_ms >= 0));
+	add(o, "last_success", iso_or_null(h->last_success_ms));
+	add(o, "last_failure", iso_or_null(h->last_failure_ms));
+	add(o, "last_error", str_or_null(h->last_error[0] ? h->last_error : NULL));
+	add(o, "running_id", num_or_null((double)h->running_id, h->running_id > 0));
+	add(o, "flags", str_or_null(h->flags[0] ? h->flags : NULL));
 	return o;
 }
 
-static void
+/*
+ * Print o and delete it; 0, or 75 (printed) when o is missing a part or
+ * cannot be printed for want of memory: never a partial answer.
+ */
+static int
 print_json(cJSON *o)
 {
-	char *s = cJSON_Print(o);
+	char *s = o && !oom ? cJSON_Print(o) : NULL;
 
-	if (s)
-		puts(s);
-	free(s);
 	cJSON_Delete(o);
+	if (s == NULL)
+		return fail(JOBS_ETEMP, "out of memory");
+	puts(s);
+	free(s);
+	return 0;
 }
 
 static void
@@ -387,46 +427,57 @@ load_schedules(struct jobs_db *db, const char *job, const struct jobs_crontab *c
     cJSON **out, struct jobs_err *err)
 {
 	struct jobs_schedule *ss = NULL;
+	struct jobs_missed *ms = NULL;
 	int64_t now = jobs_clock_now_ms() / 1000, grace = jobs_health_grace(&config, job);
-	int n = 0, i, j;
-	cJSON *arr = cJSON_CreateArray();
+	int n = 0, i, j, rc = -1;
+	cJSON *arr = NULL;
 
-	if (jobs_schedule_load(db, job, ct, &ss, &n, err) < 0) {
-		cJSON_Delete(arr);
+	*out = NULL;
+	if (jobs_schedule_load(db, job, ct, &ss, &n, err) < 0)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		struct jobs_missed *ms = NULL;
-		cJSON *o = cJSON_CreateObject(), *m;
+	if ((arr = cJSON_CreateArray()) == NULL)
+		oom = 1;
+	for (i = 0; i < n && !oom; i++) {
+		cJSON *o = add(arr, NULL, cJSON_CreateObject()), *m;
 		int64_t next;
 		int nm = 0;
 
-		cJSON_AddStringToObject(o, "expr", ss[i].expr);
-		cJSON_AddStringToObject(o, "tz", ss[i].tz);
-		cJSON_AddStringToObject(o, "zone", ss[i].zone);
-		cJSON_AddStringToObject(o, "source", ss[i].source);
-		cJSON_AddBoolToObject(o, "current", ss[i].current);
-		cJSON_AddItemToObject(o, "first_seen", iso_or_null(ss[i].first_seen));
-		cJSON_AddItemToObject(o, "last_seen", iso_or_null(ss[i].last_seen));
-		cJSON_AddItemToObject(o, "next_run", ss[i].current &&
+		add(o, "expr", cJSON_CreateString(ss[i].expr));
+		add(o, "tz", cJSON_CreateString(ss[i].tz));
+		add(o, "zone", cJSON_CreateString(ss[i].zone));
+		add(o, "source", cJSON_CreateString(ss[i].source));
+		add(o, "current", cJSON_CreateBool(ss[i].current));
+		add(o, "first_seen", iso_or_null(ss[i].first_seen));
+		add(o, "last_seen", iso_or_null(ss[i].last_seen));
+		add(o, "next_run", ss[i].current &&
 		    jobs_schedule_next(&ss[i], now, &next, err) == 1 ?
 		    iso_or_null(next * 1000) : cJSON_CreateNull());
-		m = cJSON_AddArrayToObject(o, "missed");
+		m = add(o, "missed", cJSON_CreateArray());
+		/* No list rather than a short one: an error is no "none missed". */
 		if (ss[i].current && jobs_schedule_missed(db, job, &ss[i], now, grace,
-		    10, &ms, &nm, err) == 0)
-			for (j = 0; j < nm; j++) {
-				cJSON *x = cJSON_CreateObject();
+		    10, &ms, &nm, err) < 0)
+			goto out;
+		for (j = 0; j < nm; j++) {
+			cJSON *x = add(m, NULL, cJSON_CreateObject());
 
-				cJSON_AddItemToObject(x, "slot", iso_or_null(ms[j].slot * 1000));
-				cJSON_AddStringToObject(x, "reason", ms[j].reason);
-				cJSON_AddItemToArray(m, x);
-			}
+			add(x, "slot", iso_or_null(ms[j].slot * 1000));
+			add(x, "reason", cJSON_CreateString(ms[j].reason));
+		}
 		free(ms);
-		cJSON_AddItemToArray(arr, o);
+		ms = NULL;
 	}
-	free(ss);
+	if (oom) {
+		jobs_err_set(err, JOBS_ETEMP, "out of memory");
+		goto out;
+	}
 	*out = arr;
-	return 0;
+	arr = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(arr);
+	free(ms);
+	free(ss);
+	return rc;
 }
 
 /* "in 5m", "5m ago" */
@@ -456,8 +507,8 @@ cmd_table(void)
 		if (rc > 0 && opts.json) {
 			cJSON *o = cJSON_CreateObject();
 
-			cJSON_AddArrayToObject(o, "jobs");
-			print_json(o);
+			add(o, "jobs", cJSON_CreateArray());
+			return print_json(o);
 		}
 		return exit_for(rc);
 	}
@@ -470,13 +521,12 @@ cmd_table(void)
 		return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE, "%s",
 		    err.msg);
 	if (opts.json) {
-		cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "jobs");
+		cJSON *o = cJSON_CreateObject(), *a = add(o, "jobs", cJSON_CreateArray());
 
 		for (i = 0; i < n; i++)
-			cJSON_AddItemToArray(a, health_json(&hs[i]));
-		print_json(o);
+			add(a, NULL, health_json(&hs[i]));
 		free(hs);
-		return 0;
+		return print_json(o);
 	}
 	if (n == 0)
 		fprintf(stderr, "jobs-status: no jobs in %s yet\n", opts.db);
@@ -524,77 +574,79 @@ static int
 load_runs(struct jobs_db *db, const char *job, const struct args *a, long limit,
     cJSON **out, struct jobs_err *err)
 {
+	static const char *const keys[] = { NULL, "job", "status", "reason",
+	    "trigger" };
 	sqlite3_stmt *st = NULL;
-	cJSON *arr = cJSON_CreateArray();
-	int rc;
+	cJSON *arr = NULL;
+	int rc = -1, step = SQLITE_ERROR, i;
 
+	*out = NULL;
 	if (jobs_db_prepare(db, "SELECT id, job, status, reason, trigger, exit_code,"
 	    " started_at, finished_at, duration_ms, items_ok, items_failed,"
 	    " items_skipped, error, clock, pid, host, argv, stdout_bytes,"
 	    " stderr_bytes FROM executions WHERE (?1 IS NULL OR job = ?1) AND"
 	    " (?2 IS NULL OR status = ?2) AND started_at >= ?3"
-	    " ORDER BY id DESC LIMIT ?4", &st, err) < 0) {
-		cJSON_Delete(arr);
+	    " ORDER BY id DESC LIMIT ?4", &st, err) < 0)
 		return -1;
+	/* A lost binding would read as "every job", "every status". */
+	if (jobs_db_bind_text(st, 1, job) < 0 ||
+	    jobs_db_bind_text(st, 2, a->status) < 0) {
+		jobs_db_fail(db, "unable to read", err);
+		goto out;
 	}
-	jobs_db_bind_text(st, 1, job);
-	jobs_db_bind_text(st, 2, a->status);
 	sqlite3_bind_int64(st, 3, a->since_ms ? jobs_clock_now_ms() - a->since_ms :
 	    INT64_MIN);
 	sqlite3_bind_int64(st, 4, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_CreateObject();
+	if ((arr = cJSON_CreateArray()) == NULL)
+		oom = 1;
+	while (!oom && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *r = add(arr, NULL, cJSON_CreateObject()), *v;
 		const char *argv = (const char *)sqlite3_column_text(st, 16);
-		int i;
 
-		cJSON_AddNumberToObject(r, "id", (double)sqlite3_column_int64(st, 0));
-		for (i = 1; i <= 4; i++) {
-			const char *keys[] = { NULL, "job", "status", "reason", "trigger" };
-			const char *v = (const char *)sqlite3_column_text(st, i);
-
-			cJSON_AddItemToObject(r, keys[i], v ? cJSON_CreateString(v) :
-			    cJSON_CreateNull());
-		}
-		cJSON_AddItemToObject(r, "exit_code", num_or_null(
-		    sqlite3_column_int(st, 5), sqlite3_column_type(st, 5) != SQLITE_NULL));
-		cJSON_AddItemToObject(r, "started_at", iso_or_null(sqlite3_column_int64(st, 6)));
-		cJSON_AddItemToObject(r, "finished_at",
-		    iso_or_null(sqlite3_column_int64(st, 7)));
-		cJSON_AddItemToObject(r, "duration_ms", num_or_null(
-		    (double)sqlite3_column_int64(st, 8),
+		add(r, "id", cJSON_CreateNumber((double)sqlite3_column_int64(st, 0)));
+		for (i = 1; i <= 4; i++)
+			add(r, keys[i], str_or_null((const char *)
+			    sqlite3_column_text(st, i)));
+		add(r, "exit_code", num_or_null(sqlite3_column_int(st, 5),
+		    sqlite3_column_type(st, 5) != SQLITE_NULL));
+		add(r, "started_at", iso_or_null(sqlite3_column_int64(st, 6)));
+		add(r, "finished_at", iso_or_null(sqlite3_column_int64(st, 7)));
+		add(r, "duration_ms", num_or_null((double)sqlite3_column_int64(st, 8),
 		    sqlite3_column_type(st, 8) != SQLITE_NULL));
-		cJSON_AddNumberToObject(r, "items_ok", (double)sqlite3_column_int64(st, 9));
-		cJSON_AddNumberToObject(r, "items_failed",
-		    (double)sqlite3_column_int64(st, 10));
-		cJSON_AddNumberToObject(r, "items_skipped",
-		    (double)sqlite3_column_int64(st, 11));
-		cJSON_AddItemToObject(r, "error", sqlite3_column_text(st, 12) ?
-		    cJSON_CreateString((const char *)sqlite3_column_text(st, 12)) :
-		    cJSON_CreateNull());
-		cJSON_AddBoolToObject(r, "clock_pinned", sqlite3_column_text(st, 13) &&
-		    strcmp((const char *)sqlite3_column_text(st, 13), "pinned") == 0);
-		cJSON_AddItemToObject(r, "pid", num_or_null(sqlite3_column_int(st, 14),
+		add(r, "items_ok", cJSON_CreateNumber((double)sqlite3_column_int64(st, 9)));
+		add(r, "items_failed",
+		    cJSON_CreateNumber((double)sqlite3_column_int64(st, 10)));
+		add(r, "items_skipped",
+		    cJSON_CreateNumber((double)sqlite3_column_int64(st, 11)));
+		add(r, "error", str_or_null((const char *)sqlite3_column_text(st, 12)));
+		add(r, "clock_pinned", cJSON_CreateBool(sqlite3_column_text(st, 13) &&
+		    strcmp((const char *)sqlite3_column_text(st, 13), "pinned") == 0));
+		add(r, "pid", num_or_null(sqlite3_column_int(st, 14),
 		    sqlite3_column_type(st, 14) != SQLITE_NULL));
-		cJSON_AddItemToObject(r, "host", sqlite3_column_text(st, 15) ?
-		    cJSON_CreateString((const char *)sqlite3_column_text(st, 15)) :
-		    cJSON_CreateNull());
-		cJSON_AddItemToObject(r, "argv", argv ? cJSON_Parse(argv) :
-		    cJSON_CreateNull());
-		cJSON_AddItemToObject(r, "stdout_bytes", num_or_null(
-		    (double)sqlite3_column_int64(st, 17),
+		add(r, "host", str_or_null((const char *)sqlite3_column_text(st, 15)));
+		/* An argv that is not JSON is null; oom says it was memory. */
+		v = argv ? cJSON_Parse(argv) : NULL;
+		add(r, "argv", v || oom ? v : cJSON_CreateNull());
+		add(r, "stdout_bytes", num_or_null((double)sqlite3_column_int64(st, 17),
 		    sqlite3_column_type(st, 17) != SQLITE_NULL));
-		cJSON_AddItemToObject(r, "stderr_bytes", num_or_null(
-		    (double)sqlite3_column_int64(st, 18),
+		add(r, "stderr_bytes", num_or_null((double)sqlite3_column_int64(st, 18),
 		    sqlite3_column_type(st, 18) != SQLITE_NULL));
-		cJSON_AddItemToArray(arr, r);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cJSON_Delete(arr);
-		return jobs_db_fail(db, "unable to read", err);
+	if (oom) {
+		jobs_err_set(err, JOBS_ETEMP, "out of memory");
+		goto out;
+	}
+	if (step != SQLITE_DONE) {
+		jobs_db_fail(db, "unable to read", err);
+		goto out;
 	}
 	*out = arr;
-	return 0;
+	arr = NULL;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	cJSON_Delete(arr);
+	return rc;
 }
 
 static const char *
@@ -603,6 +655,15 @@ jstr(const cJSON *o, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* jstr() for printing: "-" when missing. */
+static const char *
+jtext(const cJSON *o, const char *key)
+{
+	const char *s = jstr(o, key);
+
+	return s ? s : "-";
 }
 
 static double
@@ -647,10 +708,10 @@ print_runs(const cJSON *arr, int with_job)
 		printf("%7.0f ", jnum(r, "id", 0));
 		if (with_job) {
 			put_clean(jstr(r, "job"), 14);
-			printf(" %-17s %-9s %7s %4s ", when, jstr(r, "status"), dur, exitc);
+			printf(" %-17s %-9s %7s %4s ", when, jtext(r, "status"), dur, exitc);
 		} else
-			printf("%-17s %-9s %-7s %7s %4s ", when, jstr(r, "status"),
-			    jstr(r, "trigger"), dur, exitc);
+			printf("%-17s %-9s %-7s %7s %4s ", when, jtext(r, "status"),
+			    jtext(r, "trigger"), dur, exitc);
 		if (err || reason)
 			put_clean(err ? err : reason, with_job ? -16 : -22);
 		putchar('\n');
@@ -667,7 +728,7 @@ cmd_runs(const char *job, const struct args *a)
 
 	if ((rc = open_ledger(&db, opts.json)) != 0) {
 		if (rc > 0 && opts.json)
-			print_json(cJSON_CreateArray());
+			return print_json(cJSON_CreateArray());
 		return exit_for(rc);
 	}
 	rc = load_runs(db, job, a, opts.limit >= 0 ? opts.limit : job ? 50 : 100,
@@ -676,7 +737,7 @@ cmd_runs(const char *job, const struct args *a)
 	if (rc < 0)
 		return fail(JOBS_ETEMP, "%s", err.msg);
 	if (opts.json)
-		print_json(arr);
+		return print_json(arr);
 	else {
 		if (cJSON_GetArraySize(arr) > 0)
 			print_runs(arr, job == NULL);
@@ -724,11 +785,10 @@ cmd_show(const char *job)
 	if (opts.json) {
 		cJSON *o = health_json(&hs[0]);
 
-		cJSON_AddItemToObject(o, "schedules", scheds);
-		cJSON_AddItemToObject(o, "runs", runs);
-		print_json(o);
+		add(o, "schedules", scheds);
+		add(o, "runs", runs);
 		free(hs);
-		return 0;
+		return print_json(o);
 	}
 	printf("job:          ");
 	put_clean(hs->name, 0);
@@ -757,14 +817,14 @@ cmd_show(const char *job)
 		put_clean(jstr(sc, "expr"), 0);
 		if (jstr(sc, "tz") && jstr(sc, "tz")[0])
 			printf(" (CRON_TZ=%s)", jstr(sc, "tz"));
-		printf(", %s%s", jstr(sc, "source"), cJSON_IsTrue(
+		printf(", %s%s", jtext(sc, "source"), cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(sc, "current")) ? "" :
 		    ", no longer declared or found");
 		if (jstr(sc, "next_run"))
 			printf(", next %s", jstr(sc, "next_run"));
 		putchar('\n');
 		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(sc, "missed"))
-			printf("  missed:     %s %s\n", jstr(m, "slot"), jstr(m, "reason"));
+			printf("  missed:     %s %s\n", jtext(m, "slot"), jtext(m, "reason"));
 	}
 	if (hs->last_run_ms) {
 		jobs_clock_iso(hs->last_run_ms, buf, sizeof(buf));
@@ -814,7 +874,7 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 {
 	sqlite3_stmt *st = NULL;
 	struct line { int64_t id, run, at; char level[8], job[65]; char *msg; } *ls = NULL;
-	int n = 0, i, rc;
+	int n = 0, i, step, rc = -1;
 
 	if (jobs_db_prepare(db, "SELECT id, execution_id, job, at, level, message"
 	    " FROM logs WHERE id > ?1 AND (?2 IS NULL OR job = ?2) AND (?3 = 0 OR"
@@ -823,27 +883,41 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 	    " ORDER BY id LIMIT 10000", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, *after);
-	jobs_db_bind_text(st, 2, job);
+	/* A lost binding would read as "every job". */
+	if (jobs_db_bind_text(st, 2, job) < 0) {
+		jobs_db_fail(db, "unable to read", err);
+		goto out;
+	}
 	sqlite3_bind_int64(st, 3, a->run);
 	sqlite3_bind_int64(st, 4, a->since_ms ? jobs_clock_now_ms() - a->since_ms :
 	    INT64_MIN);
 	sqlite3_bind_int(st, 5, a->level);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct line *more = realloc(ls, (size_t)(n + 1) * sizeof(*ls));
 		const char *m = (const char *)sqlite3_column_text(st, 5);
 
-		if (more == NULL)
-			break;
+		if (more == NULL) {
+			jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			goto out;
+		}
 		ls = more;
 		ls[n].id = sqlite3_column_int64(st, 0);
 		ls[n].run = sqlite3_column_int64(st, 1);
 		jobs_db_column_copy(st, 2, ls[n].job, sizeof(ls[n].job));
 		ls[n].at = sqlite3_column_int64(st, 3);
 		jobs_db_column_copy(st, 4, ls[n].level, sizeof(ls[n].level));
-		ls[n].msg = strdup(m ? m : "");
+		if ((ls[n].msg = strdup(m ? m : "")) == NULL) {
+			jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			goto out;
+		}
 		n++;
 	}
+	if (step != SQLITE_DONE) {
+		jobs_db_fail(db, "unable to read", err);
+		goto out;
+	}
 	sqlite3_finalize(st);
+	st = NULL;
 	/* The statement is done: now print, however slow stdout is. */
 	for (i = 0; i < n; i++) {
 		char at[32];
@@ -852,23 +926,29 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 
-			cJSON_AddNumberToObject(o, "id", (double)ls[i].id);
-			cJSON_AddItemToObject(o, "run", num_or_null((double)ls[i].run,
-			    ls[i].run > 0));
-			cJSON_AddStringToObject(o, "job", ls[i].job);
-			cJSON_AddStringToObject(o, "at", at);
-			cJSON_AddStringToObject(o, "level", ls[i].level);
-			cJSON_AddStringToObject(o, "message", ls[i].msg ? ls[i].msg : "");
+			if (o == NULL)
+				oom = 1;
+			add(o, "id", cJSON_CreateNumber((double)ls[i].id));
+			add(o, "run", num_or_null((double)ls[i].run, ls[i].run > 0));
+			add(o, "job", cJSON_CreateString(ls[i].job));
+			add(o, "at", cJSON_CreateString(at));
+			add(o, "level", cJSON_CreateString(ls[i].level));
+			add(o, "message", cJSON_CreateString(ls[i].msg));
 			if (arr)
-				cJSON_AddItemToArray(arr, o);
+				add(arr, NULL, o);
 			else {	/* --follow --json: one object a line */
-				char *s = cJSON_PrintUnformatted(o);
+				char *line = oom ? NULL : cJSON_PrintUnformatted(o);
 
-				if (s)
-					puts(s);
-				free(s);
 				cJSON_Delete(o);
+				if (line == NULL) {
+					oom = 1;
+					break;
+				}
+				puts(line);
+				free(line);
 			}
+			if (oom)
+				break;
 		} else {
 			printf("%s ", at);
 			put_clean(ls[i].job, 0);
@@ -877,12 +957,19 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 			putchar('\n');
 		}
 		*after = ls[i].id;
-		free(ls[i].msg);
 	}
-	free(ls);
 	fflush(stdout);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 :
-	    jobs_db_fail(db, "unable to read", err);
+	if (oom) {
+		jobs_err_set(err, JOBS_ETEMP, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		free(ls[i].msg);
+	free(ls);
+	return rc;
 }
 
 static int
@@ -896,11 +983,13 @@ cmd_logs(const char *job, const struct args *a)
 
 	if ((rc = open_ledger(&db, opts.json)) != 0) {
 		if (rc > 0 && opts.json && !a->follow)
-			print_json(cJSON_CreateArray());
+			return print_json(cJSON_CreateArray());
 		return exit_for(rc);
 	}
-	if (opts.json && !a->follow)
-		arr = cJSON_CreateArray();
+	if (opts.json && !a->follow && (arr = cJSON_CreateArray()) == NULL) {
+		jobs_db_close(db);
+		return fail(JOBS_ETEMP, "out of memory");
+	}
 	do {
 		if (print_logs(db, job, a, &after, opts.json, arr, &err) < 0) {
 			jobs_db_close(db);
@@ -912,7 +1001,7 @@ cmd_logs(const char *job, const struct args *a)
 	} while (a->follow && !ferror(stdout));
 	jobs_db_close(db);
 	if (arr)
-		print_json(arr);
+		return print_json(arr);
 	return 0;
 }
 
@@ -992,17 +1081,28 @@ cmd_trigger(const char *job, int argc, char **argv)
 	if ((rc = open_ledger(&db, 1)) < 0)
 		return JOBS_ETEMP;
 	if (rc == 0) {
+		int step = SQLITE_ERROR;
+
 		if (jobs_db_prepare(db, "SELECT kind, command FROM jobs WHERE name = ?",
 		    &st, &err) == 0) {
 			sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW) {
+			if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+				const char *c = (const char *)sqlite3_column_text(st, 1);
+
 				jobs_db_column_copy(st, 0, kind, sizeof(kind));
-				if (sqlite3_column_text(st, 1))
-					command = strdup((const char *)sqlite3_column_text(st, 1));
-			}
+				/* NULL says "held a secret": never for no memory. */
+				if (c && (command = strdup(c)) == NULL) {
+					jobs_err_set(&err, JOBS_ETEMP, "out of memory");
+					step = SQLITE_NOMEM;
+				}
+			} else if (step != SQLITE_DONE)
+				jobs_db_fail(db, "unable to read", &err);
 			sqlite3_finalize(st);
 		}
 		jobs_db_close(db);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return fail(err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP,
+			    "%s", err.msg);
 	}
 	if (jobs_fs_selfdir(dir, sizeof(dir)) < 0)
 		snprintf(dir, sizeof(dir), ".");
@@ -1220,8 +1320,8 @@ cmd_next(int argc, char **argv, const struct args *a)
 		return fail(JOBS_EFAIL, "'%s' runs once at boot: it has no fire times",
 		    expr);
 	t = from_ms >= 0 ? from_ms / 1000 : (from_ms - 999) / 1000;
-	if (opts.json)
-		arr = cJSON_CreateArray();
+	if (opts.json && (arr = cJSON_CreateArray()) == NULL)
+		return fail(JOBS_ETEMP, "out of memory");
 	for (i = 0; i < a->count; i++) {
 		if ((rc = jobs_cron_next(&cron, t, zone, JOBS_CRON_SYSTEM, &t, &err)) < 0) {
 			cJSON_Delete(arr);
@@ -1236,12 +1336,12 @@ cmd_next(int argc, char **argv, const struct args *a)
 		}
 		jobs_cron_format(t, zone, when, sizeof(when));
 		if (arr)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(when));
+			add(arr, NULL, cJSON_CreateString(when));
 		else
 			puts(when);
 	}
 	if (arr)
-		print_json(arr);
+		return print_json(arr);
 	return 0;
 }
 
@@ -1272,7 +1372,7 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 	struct jobs_err err = { 0, "" };
 	struct jobs_db *db = NULL;
 	int64_t now = jobs_clock_now_ms() / 1000;
-	int i, k, errors = 0;
+	int i, k, rc = 0, errors = 0;
 	cJSON *out = NULL, *ents = NULL, *diags = NULL;
 
 	if (a->generate)
@@ -1285,17 +1385,20 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 	if ((argc == 1 ? jobs_crontab_read(&ct, argv[0], a->system, &err) :
 	    read_crontabs(&ct, &err)) < 0) {
 		jobs_crontab_free(&ct);
-		return fail(JOBS_EUSAGE, "%s", err.msg);
+		return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE, "%s",
+		    err.msg);
 	}
 	/* Disagreements with what the jobs declared when they ran. */
 	if (open_ledger(&db, 1) == 0) {
-		for (i = 0; i < ct.n; i++) {
+		for (i = 0; i < ct.n && rc == 0; i++) {
 			const struct jobs_crontab_entry *e = &ct.entries[i];
 			struct jobs_schedule *ss = NULL;
 			int n = 0;
 
-			if (jobs_schedule_load(db, e->job, &ct, &ss, &n, &err) < 0)
-				continue;
+			if (jobs_schedule_load(db, e->job, &ct, &ss, &n, &err) < 0) {
+				rc = -1;
+				break;
+			}
 			for (k = 0; k < n; k++)
 				if (strcmp(ss[k].source, "declared") == 0 && ss[k].current &&
 				    (strcmp(ss[k].expr, e->expr) != 0 ||
@@ -1303,8 +1406,12 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 					struct jobs_crontab_diag *more = realloc(ct.diags,
 					    (size_t)(ct.ndiags + 1) * sizeof(*more));
 
-					if (more == NULL)
+					if (more == NULL) {
+						jobs_err_set(&err, JOBS_ETEMP,
+						    "out of memory");
+						rc = -1;
 						break;
+					}
 					ct.diags = more;
 					more = &ct.diags[ct.ndiags++];
 					more->severity = JOBS_CRONTAB_WARNING;
@@ -1318,24 +1425,29 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 		}
 		jobs_db_close(db);
 	}
+	if (rc < 0) {
+		jobs_crontab_free(&ct);
+		return fail(err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP, "%s",
+		    err.msg);
+	}
 	if (opts.json) {
-		out = cJSON_CreateObject();
-		ents = cJSON_AddArrayToObject(out, "entries");
-		diags = cJSON_AddArrayToObject(out, "diagnostics");
+		if ((out = cJSON_CreateObject()) == NULL)
+			oom = 1;
+		ents = add(out, "entries", cJSON_CreateArray());
+		diags = add(out, "diagnostics", cJSON_CreateArray());
 	}
 	for (i = 0; i < ct.ndiags; i++) {
 		const struct jobs_crontab_diag *d = &ct.diags[i];
 		const char *sev = d->severity == JOBS_CRONTAB_ERROR ? "error" : "warning";
 
 		errors += d->severity == JOBS_CRONTAB_ERROR;
-		if (diags) {
-			cJSON *o = cJSON_CreateObject();
+		if (opts.json) {
+			cJSON *o = add(diags, NULL, cJSON_CreateObject());
 
-			cJSON_AddStringToObject(o, "severity", sev);
-			cJSON_AddStringToObject(o, "source", d->source);
-			cJSON_AddNumberToObject(o, "line", d->line);
-			cJSON_AddStringToObject(o, "message", d->msg);
-			cJSON_AddItemToArray(diags, o);
+			add(o, "severity", cJSON_CreateString(sev));
+			add(o, "source", cJSON_CreateString(d->source));
+			add(o, "line", cJSON_CreateNumber(d->line));
+			add(o, "message", cJSON_CreateString(d->msg));
 			continue;
 		}
 		put_clean(d->source, 0);
@@ -1349,22 +1461,21 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 		const struct jobs_crontab_entry *e = &ct.entries[i];
 		char zone[64], when[JOBS_CRON_FORMAT_MAX];
 		int64_t t = now;
-		cJSON *o = NULL, *nx = NULL;
+		cJSON *o, *nx = NULL;
 
 		if (e->tz[0])
 			snprintf(zone, sizeof(zone), "%s", e->tz);
 		else
 			jobs_crontab_system_zone(zone, sizeof(zone));
-		if (ents) {
-			o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "job", e->job);
-			cJSON_AddStringToObject(o, "program", e->program);
-			cJSON_AddStringToObject(o, "expr", e->expr);
-			cJSON_AddStringToObject(o, "tz", e->tz);
-			cJSON_AddStringToObject(o, "source", e->source);
-			cJSON_AddNumberToObject(o, "line", e->line);
-			nx = cJSON_AddArrayToObject(o, "next");
-			cJSON_AddItemToArray(ents, o);
+		if (opts.json) {
+			o = add(ents, NULL, cJSON_CreateObject());
+			add(o, "job", cJSON_CreateString(e->job));
+			add(o, "program", cJSON_CreateString(e->program));
+			add(o, "expr", cJSON_CreateString(e->expr));
+			add(o, "tz", cJSON_CreateString(e->tz));
+			add(o, "source", cJSON_CreateString(e->source));
+			add(o, "line", cJSON_CreateNumber(e->line));
+			nx = add(o, "next", cJSON_CreateArray());
 		} else {
 			put_clean(e->job, 0);
 			printf(" (%s:%d): %s", e->source, e->line, e->expr);
@@ -1377,18 +1488,18 @@ cmd_crontab(int argc, char **argv, const struct args *a)
 			    JOBS_CRON_SYSTEM, &t, &err) != 1)
 				break;
 			jobs_cron_format(t, zone, when, sizeof(when));
-			if (nx)
-				cJSON_AddItemToArray(nx, cJSON_CreateString(when));
+			if (opts.json)
+				add(nx, NULL, cJSON_CreateString(when));
 			else
 				printf("  next: %s\n", when);
 		}
 	}
-	if (out)
-		print_json(out);
+	if (opts.json)
+		rc = print_json(out);
 	else if (ct.n == 0 && ct.ndiags == 0)
 		printf("no lines run a jobs program (%d lines read)\n", ct.lines);
 	jobs_crontab_free(&ct);
-	return errors ? JOBS_EFAIL : 0;
+	return rc ? rc : errors ? JOBS_EFAIL : 0;
 }
 
 /* The outbox, by status and channel, from the application database. */
@@ -1431,43 +1542,52 @@ cmd_queue(int argc, char **argv, const struct args *a)
 		app = NULL;	/* no application database yet: an empty queue */
 	}
 	if (app) {
+		int step = SQLITE_ERROR;
+
 		rc = jobs_db_prepare(app, "SELECT channel, status, count(*) FROM outbox"
 		    " GROUP BY channel, status", &st, &err);
-		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-			for (i = 0; i < 3; i++)
+		while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *ch = (const char *)sqlite3_column_text(st, 0);
+			const char *stat = (const char *)sqlite3_column_text(st, 1);
+
+			for (i = 0; ch && stat && i < 3; i++)
 				for (k = 0; k < 5; k++)
-					if (strcmp((const char *)sqlite3_column_text(st, 0),
-					    channels[i]) == 0 && strcmp((const char *)
-					    sqlite3_column_text(st, 1), statuses[k]) == 0)
+					if (strcmp(ch, channels[i]) == 0 &&
+					    strcmp(stat, statuses[k]) == 0)
 						count[i][k] = sqlite3_column_int64(st, 2);
+		}
+		/* An error is no end of the rows: the counts would be short. */
+		if (rc == 0 && step != SQLITE_DONE)
+			rc = jobs_db_fail(app, "unable to read", &err);
 		sqlite3_finalize(st);
 		if (rc == 0 && (rc = jobs_db_prepare(app, "SELECT min(created_at) FROM"
 		    " outbox WHERE status = 'pending'", &st, &err)) == 0) {
-			if (sqlite3_step(st) == SQLITE_ROW &&
+			if ((step = sqlite3_step(st)) == SQLITE_ROW &&
 			    sqlite3_column_type(st, 0) != SQLITE_NULL)
 				oldest = now - sqlite3_column_int64(st, 0);
+			if (step != SQLITE_ROW)
+				rc = jobs_db_fail(app, "unable to read", &err);
 			sqlite3_finalize(st);
 		}
 		jobs_db_close(app);
 		if (rc < 0)
 			return fail(JOBS_ETEMP, "%s", err.msg);
 	}
-	o = cJSON_CreateObject();
-	for (k = 0; k < 5; k++)
-		cJSON_AddNumberToObject(o, statuses[k], (double)(count[0][k] +
-		    count[1][k] + count[2][k]));
-	cJSON_AddItemToObject(o, "oldest_pending_s", num_or_null((double)oldest,
-	    oldest >= 0));
-	chs = cJSON_AddObjectToObject(o, "channels");
-	for (i = 0; i < 3; i++) {
-		cJSON *ch = cJSON_AddObjectToObject(chs, channels[i]);
-
-		for (k = 0; k < 5; k++)
-			cJSON_AddNumberToObject(ch, statuses[k], (double)count[i][k]);
-	}
 	if (opts.json) {
-		print_json(o);
-		return 0;
+		if ((o = cJSON_CreateObject()) == NULL)
+			oom = 1;
+		for (k = 0; k < 5; k++)
+			add(o, statuses[k], cJSON_CreateNumber((double)(count[0][k] +
+			    count[1][k] + count[2][k])));
+		add(o, "oldest_pending_s", num_or_null((double)oldest, oldest >= 0));
+		chs = add(o, "channels", cJSON_CreateObject());
+		for (i = 0; i < 3; i++) {
+			cJSON *ch = add(chs, channels[i], cJSON_CreateObject());
+
+			for (k = 0; k < 5; k++)
+				add(ch, statuses[k], cJSON_CreateNumber((double)count[i][k]));
+		}
+		return print_json(o);
 	}
 	printf("%-8s %9s %9s %9s %9s %9s\n", "CHANNEL", "PENDING", "LEASED", "SENT",
 	    "DEAD", "CANCELLED");
@@ -1478,7 +1598,6 @@ cmd_queue(int argc, char **argv, const struct args *a)
 		    (long long)count[i][4]);
 	if (oldest >= 0)
 		printf("oldest pending: %llds\n", (long long)oldest);
-	cJSON_Delete(o);
 	return 0;
 }
 
@@ -1511,6 +1630,7 @@ main(int argc, char **argv)
 	struct args a;
 	struct jobs_opt_extra extra = { status_opts, handle, &a };
 	struct jobs_err err = { 0, "" };
+	cJSON_Hooks hooks = { json_malloc, free };
 	const char *cmd;
 	int first, nargs, check;
 	char **args;
@@ -1549,8 +1669,11 @@ main(int argc, char **argv)
 			printf("UNKNOWN: %s\n", err.msg);
 			return CHECK_UNKNOWN;
 		}
-		return fail(JOBS_EUSAGE, "%s", err.msg);
+		return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE, "%s",
+		    err.msg);
 	}
+	/* After the config: its parse sets hooks of its own, then resets them. */
+	cJSON_InitHooks(&hooks);
 	color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	cmd = first < argc ? argv[first] : NULL;
 	args = argv + first + 1;

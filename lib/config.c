@@ -152,13 +152,45 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 	return 0;
 }
 
+/*
+ * A failed open or read that says "later", not "fix the configuration":
+ * out of memory, of descriptors, or a resource briefly unavailable.
+ */
+static int
+temporary(int e)
+{
+	return e == ENOMEM || e == EMFILE || e == ENFILE || e == EAGAIN;
+}
+
+/* cJSON gives one NULL for bad JSON and for no memory: tell them apart. */
+static int parse_oom;
+
+static void *
+parse_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		parse_oom = 1;
+	return p;
+}
+
 int
 jobs_config_parse(struct jobs_config *c, const char *buf, size_t n,
     const char *path, struct jobs_err *err)
 {
+	cJSON_Hooks hooks = { parse_malloc, free };
+
 	memset(c, 0, sizeof(*c));
 	digest(buf, n, c->digest);
-	if ((c->root = cJSON_ParseWithLength(buf, n)) == NULL) {
+	/* Only for this parse; the same heap, so free() frees what it made. */
+	parse_oom = 0;
+	cJSON_InitHooks(&hooks);
+	c->root = cJSON_ParseWithLength(buf, n);
+	cJSON_InitHooks(NULL);
+	if (c->root == NULL && parse_oom)
+		return jobs_err_set(err, JOBS_ETEMP, "config %s: out of memory", path);
+	if (c->root == NULL) {
 		const char *at = cJSON_GetErrorPtr();
 		int line = 1;
 		const char *p;
@@ -190,8 +222,8 @@ jobs_config_load(struct jobs_config *c, const char *path, int explicit,
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT && !explicit)
 			return 0;
-		return jobs_err_set(err, JOBS_EUSAGE, "unable to read config %s: %s",
-		    path, strerror(errno));
+		return jobs_err_set(err, temporary(errno) ? JOBS_ETEMP : JOBS_EUSAGE,
+		    "unable to read config %s: %s", path, strerror(errno));
 	}
 	if ((buf = malloc(CONFIG_MAX + 1)) == NULL) {
 		jobs_err_set(err, JOBS_ETEMP, "out of memory");
@@ -199,8 +231,8 @@ jobs_config_load(struct jobs_config *c, const char *path, int explicit,
 	}
 	n = fread(buf, 1, CONFIG_MAX + 1, f);
 	if (ferror(f)) {
-		jobs_err_set(err, JOBS_EUSAGE, "unable to read config %s: %s", path,
-		    strerror(errno));
+		jobs_err_set(err, temporary(errno) ? JOBS_ETEMP : JOBS_EUSAGE,
+		    "unable to read config %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (n > CONFIG_MAX) {
@@ -316,8 +348,8 @@ jobs_config_secret(const struct jobs_config *c, const char *env,
 	    err)) <= 0)
 		return rc;
 	if ((f = fopen(path, "re")) == NULL)
-		return jobs_err_set(err, JOBS_EUSAGE, "unable to read %s.%s %s: %s",
-		    section, key, path, strerror(errno));
+		return jobs_err_set(err, temporary(errno) ? JOBS_ETEMP : JOBS_EUSAGE,
+		    "unable to read %s.%s %s: %s", section, key, path, strerror(errno));
 	if (fstat(fileno(f), &sb) < 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077)) {
 		fclose(f);
 		return jobs_err_set(err, JOBS_EUSAGE, "%s.%s %s: want a regular file"

@@ -21,7 +21,8 @@ struct jobs_config {
 
 /*
  * Load path into c.  A missing file is an error only when explicit is set.
- * 0 or -1 with err (JOBS_EUSAGE).  Free with jobs_config_free().
+ * 0 or -1 with err (JOBS_EUSAGE; JOBS_ETEMP when out of memory or of file
+ * descriptors).  Free with jobs_config_free().
  */
 int jobs_config_load(struct jobs_config *c, const char *path, int explicit,
     struct jobs_err *err);

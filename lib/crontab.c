@@ -340,22 +340,45 @@ oom:
 	return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 }
 
+/*
+ * The code for a crontab that cannot be read: missing, temporary (out of
+ * memory or descriptors: try again later, not a configuration error), or
+ * a usage error.
+ */
+static int
+read_code(int e)
+{
+	if (e == ENOENT)
+		return JOBS_ENOINPUT;
+	if (e == ENOMEM || e == EMFILE || e == ENFILE || e == EAGAIN)
+		return JOBS_ETEMP;
+	return JOBS_EUSAGE;
+}
+
 static int
 read_text(const char *path, char **text, size_t *len, struct jobs_err *err)
 {
 	FILE *f = fopen(path, "re");
 	size_t n;
+	int e;
 
 	*text = NULL;
 	if (f == NULL)
-		return jobs_err_set(err, errno == ENOENT ? JOBS_ENOINPUT : JOBS_EUSAGE,
+		return jobs_err_set(err, read_code(errno),
 		    "unable to read crontab %s: %s", path, strerror(errno));
 	if ((*text = malloc(CRONTAB_MAX + 1)) == NULL) {
 		fclose(f);
 		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 	}
 	n = fread(*text, 1, CRONTAB_MAX + 1, f);
+	e = ferror(f) ? errno : 0;
 	fclose(f);
+	if (e != 0) {
+		free(*text);
+		*text = NULL;
+		return jobs_err_set(err, read_code(e), "unable to read crontab %s: %s",
+		    path, strerror(e));
+	}
 	if (n > CRONTAB_MAX) {
 		free(*text);
 		*text = NULL;

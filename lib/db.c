@@ -114,9 +114,11 @@ jobs_db_exec(struct jobs_db *db, const char *sql, struct jobs_err *err)
 int
 jobs_db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	/* Not copied: a copy can fail for want of memory and leave NULL. */
+	if ((s == NULL ? sqlite3_bind_null(st, i) :
+	    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)) != SQLITE_OK)
+		return -1;
+	return 0;
 }
 
 void
@@ -218,6 +220,15 @@ apply_chunk(sqlite3 *h, enum jobs_db_kind kind, int v, char **msg)
 	return rc;
 }
 
+/* The in-memory reference schema failed: out of memory, most likely. */
+static int
+ref_fail(sqlite3 *ref, struct jobs_db *db, struct jobs_err *err)
+{
+	return jobs_err_set(err, temporary(sqlite3_extended_errcode(ref)) ?
+	    JOBS_ETEMP : JOBS_EFAIL, "unable to check columns of %s: %s", db->path,
+	    sqlite3_errmsg(ref));
+}
+
 /*
  * Compare every table of the component (as a fresh in-memory copy of the
  * schema has it) with the file: a table an application already had must
@@ -228,7 +239,7 @@ check_columns(struct jobs_db *db, struct jobs_err *err)
 {
 	sqlite3 *ref = NULL;
 	sqlite3_stmt *tables = NULL, *cols = NULL, *have = NULL;
-	int rc = -1, v, known = jobs_db_known_version(db->kind);
+	int rc = -1, v, r, known = jobs_db_known_version(db->kind);
 
 	if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		jobs_err_set(err, JOBS_ETEMP, "out of memory");
@@ -236,32 +247,45 @@ check_columns(struct jobs_db *db, struct jobs_err *err)
 	}
 	for (v = 1; v <= known; v++)
 		if (apply_chunk(ref, db->kind, v, NULL) != SQLITE_OK) {
-			jobs_err_set(err, JOBS_EFAIL, "built-in schema: %s",
+			jobs_err_set(err, temporary(sqlite3_extended_errcode(ref)) ?
+			    JOBS_ETEMP : JOBS_EFAIL, "built-in schema: %s",
 			    sqlite3_errmsg(ref));
 			goto out;
 		}
 	if (sqlite3_prepare_v2(ref, "SELECT name FROM sqlite_schema WHERE type = 'table'"
 	    " AND name NOT LIKE 'sqlite_%'", -1, &tables, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ref, "SELECT name FROM pragma_table_info(?)", -1,
-	    &cols, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db->h, "SELECT count(*) FROM pragma_table_info(?)"
-	    " WHERE name = ?", -1, &have, NULL) != SQLITE_OK) {
-		jobs_err_set(err, JOBS_EFAIL, "unable to check columns of %s",
-		    db->path);
+	    &cols, NULL) != SQLITE_OK) {
+		ref_fail(ref, db, err);
 		goto out;
 	}
-	while (sqlite3_step(tables) == SQLITE_ROW) {
+	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM pragma_table_info(?)"
+	    " WHERE name = ?", -1, &have, NULL) != SQLITE_OK) {
+		jobs_db_fail(db, "unable to check columns of", err);
+		goto out;
+	}
+	/* Each name stays valid while its row is current: bound, not copied. */
+	while ((r = sqlite3_step(tables)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(tables, 0);
 
 		sqlite3_reset(cols);
-		sqlite3_bind_text(cols, 1, t, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(cols) == SQLITE_ROW) {
+		if (t == NULL || sqlite3_bind_text(cols, 1, t, -1, SQLITE_STATIC) !=
+		    SQLITE_OK) {
+			ref_fail(ref, db, err);
+			goto out;
+		}
+		while ((r = sqlite3_step(cols)) == SQLITE_ROW) {
 			const char *c = (const char *)sqlite3_column_text(cols, 0);
 
+			if (c == NULL) {
+				ref_fail(ref, db, err);
+				goto out;
+			}
 			sqlite3_reset(have);
-			sqlite3_bind_text(have, 1, t, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(have, 2, c, -1, SQLITE_TRANSIENT);
-			if (sqlite3_step(have) != SQLITE_ROW) {
+			if (sqlite3_bind_text(have, 1, t, -1, SQLITE_STATIC) !=
+			    SQLITE_OK || sqlite3_bind_text(have, 2, c, -1,
+			    SQLITE_STATIC) != SQLITE_OK ||
+			    sqlite3_step(have) != SQLITE_ROW) {
 				jobs_db_fail(db, "unable to check columns of", err);
 				goto out;
 			}
@@ -271,12 +295,24 @@ check_columns(struct jobs_db *db, struct jobs_err *err)
 				goto out;
 			}
 		}
+		if (r != SQLITE_DONE) {
+			ref_fail(ref, db, err);
+			goto out;
+		}
+		/* Unbind before t goes with the next row. */
+		sqlite3_clear_bindings(cols);
+		sqlite3_reset(have);
+		sqlite3_clear_bindings(have);
+	}
+	if (r != SQLITE_DONE) {
+		ref_fail(ref, db, err);
+		goto out;
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(tables);
-	sqlite3_finalize(cols);
 	sqlite3_finalize(have);
+	sqlite3_finalize(cols);
+	sqlite3_finalize(tables);
 	sqlite3_close(ref);
 	return rc;
 }
@@ -548,12 +584,27 @@ jobs_db_tx(struct jobs_db *db,
 		rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK) {
 			jobs_err_clear(err);
-			if (fn(db, arg, err) == 0) {
+			if (fn(db, arg, err) < 0)
+				rc = sqlite3_extended_errcode(db->h);
+			else if (sqlite3_get_autocommit(db->h)) {
+				/*
+				 * An error SQLite answers with a rollback (out of
+				 * memory, a full disk, I/O, busy, interrupted)
+				 * ended the transaction and fn missed it: what it
+				 * wrote after that committed on its own.  Never
+				 * report that done; only busy is tried again.
+				 */
+				rc = sqlite3_extended_errcode(db->h);
+				if (!busy(rc))
+					return jobs_err_set(err, (rc & 0xff) ==
+					    SQLITE_INTERRUPT ? JOBS_EFAIL : JOBS_ETEMP,
+					    "unable to write %s: an error rolled the"
+					    " transaction back", db->path);
+			} else {
 				rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
 				if (rc == SQLITE_OK)
 					return 0;
-			} else
-				rc = sqlite3_extended_errcode(db->h);
+			}
 			if (sqlite3_get_autocommit(db->h) == 0)
 				sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 			if (!busy(rc) || (err && err->code == JOBS_EUSAGE)) {

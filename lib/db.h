@@ -55,7 +55,9 @@ const char *jobs_db_kind_name(enum jobs_db_kind kind);
  * (with err) to roll back.  When the transaction fails on SQLITE_BUSY or
  * SQLITE_LOCKED anywhere (fn included) it is rolled back and run again, with
  * a little jitter, until db->busy_ms has passed (then err->code is
- * JOBS_ETEMP).  fn must therefore be safe to run more than once.
+ * JOBS_ETEMP).  fn must therefore be safe to run more than once.  When fn
+ * returns 0 but the transaction is gone (an error it missed made SQLite
+ * roll it back), that is a failure, retried only when the error was busy.
  */
 int jobs_db_tx(struct jobs_db *db,
     int (*fn)(struct jobs_db *db, void *arg, struct jobs_err *err), void *arg,
@@ -77,7 +79,13 @@ int jobs_db_version(struct jobs_db *db, struct jobs_err *err);
 /* The newest version of kind that this program knows. */
 int jobs_db_known_version(enum jobs_db_kind kind);
 
-/* Bind text or NULL. */
+/*
+ * Bind s, or NULL when s is NULL, without copying it: s must stay valid
+ * until the statement is finalized or parameter i bound again (a copy
+ * could fail for want of memory and leave NULL, which a query such as
+ * "?1 IS NULL OR job = ?1" reads as "every job").  0, or -1 when SQLite
+ * refuses the binding.
+ */
 int jobs_db_bind_text(sqlite3_stmt *st, int i, const char *s);
 
 /* Column text copied into buf (empty when NULL). */

@@ -155,6 +155,21 @@ jobs_health_classify(const struct jobs_health_run *runs, int n,
 		h->state = JOBS_HEALTHY;
 }
 
+/* Step st once: 1 with a row, 0 at the end, -1 with err (st finalized). */
+static int
+row(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	jobs_db_fail(db, "unable to read", err);
+	sqlite3_finalize(st);
+	return -1;
+}
+
 struct reap {
 	const char *job;
 	int64_t max_id;
@@ -175,7 +190,7 @@ jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
 {
 	struct held { char job[65]; int64_t max_id; } *hs = NULL;
 	sqlite3_stmt *st = NULL;
-	int n = 0, i, changed = 0;
+	int n = 0, i, r, changed = 0;
 
 	if (sqlite3_db_readonly(db->h, "main") == 1)
 		return 0;
@@ -187,14 +202,21 @@ jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
 	if (jobs_db_prepare(db, "SELECT job, max(id) FROM executions WHERE"
 	    " status = 'running' GROUP BY job", &st, err) < 0)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((r = row(db, st, err)) == 1) {
 		struct held *more = realloc(hs, (size_t)(n + 1) * sizeof(*hs));
 
-		if (more == NULL)
-			break;
+		if (more == NULL) {
+			sqlite3_finalize(st);
+			free(hs);
+			return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+		}
 		hs = more;
 		jobs_db_column_copy(st, 0, hs[n].job, sizeof(hs[n].job));
 		hs[n++].max_id = sqlite3_column_int64(st, 1);
+	}
+	if (r < 0) {
+		free(hs);
+		return -1;
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < n; i++) {
@@ -207,21 +229,6 @@ jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
 	}
 	free(hs);
 	return changed;
-}
-
-/* Step st once: 1 with a row, 0 at the end, -1 with err (st finalized). */
-static int
-row(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	jobs_db_fail(db, "unable to read", err);
-	sqlite3_finalize(st);
-	return -1;
 }
 
 /* Fill the parts of h that come from the executions table. */
@@ -393,7 +400,7 @@ jobs_health_load(struct jobs_db *db, const char *only,
 {
 	struct jobs_health *hs = NULL;
 	sqlite3_stmt *st = NULL;
-	int count = 0, i;
+	int count = 0, i, r;
 
 	*out = NULL;
 	*n = 0;
@@ -405,7 +412,8 @@ jobs_health_load(struct jobs_db *db, const char *only,
 		return -1;
 	if (only)
 		sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	/* An error is no end of the list: a job missing from it looks fine. */
+	while ((r = row(db, st, err)) == 1) {
 		struct jobs_health *more = realloc(hs, (size_t)(count + 1) * sizeof(*hs));
 
 		if (more == NULL) {
@@ -424,6 +432,10 @@ jobs_health_load(struct jobs_db *db, const char *only,
 		    sizeof(hs[count].paused_by));
 		hs[count].paused_at = sqlite3_column_int64(st, 5);
 		count++;
+	}
+	if (r < 0) {
+		free(hs);
+		return -1;
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < count; i++) {

@@ -83,6 +83,22 @@ print_failure(const struct jobs_ctx *c, const char *status, int64_t ms)
 			fprintf(stderr, "  %s\n", c->tail[i]);
 }
 
+/* --json: the summary on stdout; without it, a success becomes 75. */
+static int
+print_summary(const struct jobs_ctx *c, const char *status, int code)
+{
+	char *summary = jobs_run_summary(c, status, code);
+
+	if (summary == NULL) {
+		fprintf(stderr, "%s: unable to print the summary: out of memory\n",
+		    c->job);
+		return code == 0 ? JOBS_ETEMP : code;
+	}
+	puts(summary);
+	free(summary);
+	return code;
+}
+
 int
 jobs_main(const struct jobs_job *job, int argc, char **argv)
 {
@@ -95,7 +111,6 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 	const char *status = "failed";
 	int rc, code = JOBS_EFAIL, started;
 	int64_t ms;
-	char *summary;
 
 	if (jobs_opts_parse(&opts, argc, argv, job->opts ? &extra : NULL, 0, &err) < 0)
 		return usage_error(job->name, &err);
@@ -121,7 +136,7 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 	jobs_secret_add(opts.ping);
 	if (jobs_config_load(&config, opts.config, opts.config_explicit, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", job->name, err.msg);
-		return JOBS_EUSAGE;
+		return err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE;
 	}
 	if (jobs_db_open(&ledger, opts.db, JOBS_DB_LEDGER, JOBS_DB_CREATE |
 	    JOBS_DB_MIGRATE, &err) < 0) {
@@ -131,6 +146,13 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 	}
 	jobs_run_init(&c, job->name, &opts, &config, job->timeout_ms);
 	c.ledger = ledger;
+	if (c.metrics == NULL) {
+		/* Nowhere for the job to put what it measured. */
+		fprintf(stderr, "%s: unable to record the run: out of memory\n",
+		    job->name);
+		code = JOBS_ETEMP;
+		goto out;
+	}
 	jobs_run_catch_signals();
 	started = jobs_run_start(&c, "program", NULL, argc, argv, &err);
 	if (started < 0) {
@@ -145,10 +167,8 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 			    "the job is paused");
 		code = started == JOBS_START_OVERLAP ? opts.conflict_exit : 0;
 		status = "skipped";
-		if (opts.json && (summary = jobs_run_summary(&c, status, code))) {
-			puts(summary);
-			free(summary);
-		}
+		if (opts.json)
+			code = print_summary(&c, status, code);
 		goto out;
 	}
 	jobs_run_ping(&c, "start", NULL);
@@ -196,12 +216,10 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 			    c.tail[i]);
 		jobs_run_ping(&c, "fail", body);
 	}
-	if (opts.json && (summary = jobs_run_summary(&c, status, code))) {
-		puts(summary);
-		free(summary);
-	}
 	if (code != 0)
 		print_failure(&c, status, ms);
+	if (opts.json)
+		code = print_summary(&c, status, code);
 out:
 	jobs_run_release(&c);
 	jobs_db_close(app);

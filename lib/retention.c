@@ -126,6 +126,23 @@ keep_from(struct jobs_db *db, const char *job, int64_t min, int64_t *at,
 	return 0;
 }
 
+/* The ledger's free pages into *n; 0 or -1 with err. */
+static int
+freelist(struct jobs_db *db, int *n, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (jobs_db_prepare(db, "PRAGMA freelist_count", &st, err) < 0)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return jobs_db_fail(db, "unable to read", err);
+	return 0;
+}
+
 int
 jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
     int dry, struct jobs_retention_result *res, struct jobs_err *err)
@@ -134,7 +151,7 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 	sqlite3_stmt *st = NULL;
 	char **jobs = NULL;
 	size_t njobs = 0, i;
-	int rc = -1;
+	int rc = -1, step;
 	char sql[512];
 	struct batch b;
 
@@ -143,7 +160,8 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 	if (jobs_db_prepare(c->ledger, "SELECT DISTINCT job FROM executions", &st,
 	    err) < 0)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *job = (const char *)sqlite3_column_text(st, 0);
 		char **more = realloc(jobs, (njobs + 1) * sizeof(*jobs));
 
 		if (more == NULL) {
@@ -151,11 +169,16 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 			goto out;
 		}
 		jobs = more;
-		if ((jobs[njobs] = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
+		if (job == NULL || (jobs[njobs] = strdup(job)) == NULL) {
 			jobs_err_set(err, JOBS_ETEMP, "out of memory");
 			goto out;
 		}
 		njobs++;
+	}
+	/* An error is no end of the list: runs would be kept, "pruned". */
+	if (step != SQLITE_DONE) {
+		jobs_db_fail(c->ledger, "unable to read", err);
+		goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -208,22 +231,13 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 	if (!dry) {
 		int before = 0, after = 0;
 
-		if (jobs_db_prepare(c->ledger, "PRAGMA freelist_count", &st, err) == 0 &&
-		    sqlite3_step(st) == SQLITE_ROW)
-			before = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
+		if (freelist(c->ledger, &before, err) < 0)
+			goto out;
 		/* Hand free pages back in small steps: each is a write. */
 		while (before > 0 && !jobs_run_cancelled(c)) {
-			if (jobs_db_tx(c->ledger, vacuum_tx, NULL, err) < 0)
+			if (jobs_db_tx(c->ledger, vacuum_tx, NULL, err) < 0 ||
+			    freelist(c->ledger, &after, err) < 0)
 				goto out;
-			if (jobs_db_prepare(c->ledger, "PRAGMA freelist_count", &st,
-			    err) < 0)
-				goto out;
-			after = sqlite3_step(st) == SQLITE_ROW ?
-			    sqlite3_column_int(st, 0) : 0;
-			sqlite3_finalize(st);
-			st = NULL;
 			if (after >= before)
 				break;
 			res->pages_freed += before - after;

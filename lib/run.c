@@ -24,6 +24,14 @@
 #define JOBS_VERSION "0"
 #endif
 
+/*
+ * What a run's error, output, metrics or a log line say when there was no
+ * memory to record them (or to redact them first): never NULL or nothing,
+ * which read as "none".
+ */
+#define NOT_RECORDED		"[not recorded: out of memory]"
+#define NOT_RECORDED_JSON	"{\"not_recorded\":\"out of memory\"}"
+
 volatile sig_atomic_t jobs_run_signal;
 
 static int ping_out = -1;	/* stdout of the /start ping helper */
@@ -181,7 +189,7 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	const struct jobs_opts *o = c->opts;
 	sqlite3_stmt *st = NULL;
 	char host[256] = "", cwd[1024] = "";
-	int paused = 0, stale = 0, i = 1;
+	int paused = 0, stale = 0, i = 1, rc;
 	const char *reason = NULL;
 
 	if (jobs_db_prepare(db, "INSERT INTO jobs (name, kind, command, created_at)"
@@ -194,12 +202,18 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_text(st, 2, s->kind, -1, SQLITE_STATIC);
 	jobs_db_bind_text(st, 3, s->command);
 	sqlite3_bind_int64(st, 4, c->started_ms);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	/*
+	 * Step again only after a row: stepping a statement that failed runs
+	 * it again, outside the transaction its error rolled back.
+	 */
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		paused = sqlite3_column_int(st, 0);
 		stale = sqlite3_column_int(st, 1);
+		rc = sqlite3_step(st);
 	}
-	if (step_done(db, st, err) < 0)
-		return -1;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return jobs_db_fail(db, "unable to write", err);
 
 	if (s->overlap) {
 		s->result = JOBS_START_OVERLAP;
@@ -239,9 +253,9 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		sqlite3_bind_null(st, i++);
 	}
 	sqlite3_bind_int(st, i++, (int)getpid());
-	sqlite3_bind_text(st, i++, host, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, host, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, i++, (int)getuid());
-	sqlite3_bind_text(st, i++, cwd, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, cwd, -1, SQLITE_STATIC);
 	jobs_db_bind_text(st, i++, s->argv_json);
 	sqlite3_bind_text(st, i++, JOBS_VERSION, -1, SQLITE_STATIC);
 	jobs_db_bind_text(st, i++, c->config && c->config->digest[0] ?
@@ -325,7 +339,9 @@ jobs_run_start(struct jobs_ctx *c, const char *kind, const char *command,
 	s.overlap = !taken;
 	if (c->ledger == NULL)
 		return s.overlap ? JOBS_START_OVERLAP : JOBS_START_RUN;
-	s.argv_json = jobs_run_argv_json(argc, argv);
+	/* Never a run recorded without its invocation. */
+	if ((s.argv_json = jobs_run_argv_json(argc, argv)) == NULL)
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 	rc = jobs_db_tx(c->ledger, start_tx, &s, err);
 	free((char *)s.argv_json);
 	if (rc < 0) {
@@ -359,13 +375,32 @@ struct finish {
 	int exit_code;
 	char *metrics;
 	char *out_tail, *err_tail;
+	int lost;		/* parts recorded as NOT_RECORDED */
 };
 
+/*
+ * Bind s redacted at i; s NULL (no memory to hold it) or no memory to
+ * redact it binds the marker.
+ */
 static void
-bind_capture(sqlite3_stmt *st, int i, const struct jobs_capture *cap,
-    const char *tail)
+bind_redacted(struct finish *f, sqlite3_stmt *st, int i, const char *s)
 {
-	char *head, *t;
+	char *t;
+
+	if (s && s[0] == '\0')
+		sqlite3_bind_text(st, i, "", 0, SQLITE_STATIC);
+	else if (s == NULL || (t = jobs_secret_redact(s)) == NULL) {
+		sqlite3_bind_text(st, i, NOT_RECORDED, -1, SQLITE_STATIC);
+		f->lost = 1;
+	} else
+		sqlite3_bind_text(st, i, t, -1, free);
+}
+
+static void
+bind_capture(struct finish *f, sqlite3_stmt *st, int i,
+    const struct jobs_capture *cap, const char *tail)
+{
+	char *head;
 
 	if (cap == NULL) {
 		sqlite3_bind_null(st, i);
@@ -373,17 +408,14 @@ bind_capture(sqlite3_stmt *st, int i, const struct jobs_capture *cap,
 		sqlite3_bind_null(st, i + 2);
 		return;
 	}
-	head = malloc(cap->headlen + 1);
-	if (head) {
+	if ((head = malloc(cap->headlen + 1)) != NULL) {
 		memcpy(head, cap->head, cap->headlen);
 		head[cap->headlen] = '\0';
-		t = jobs_secret_redact(head);
-		free(head);
-		if (t)
-			sqlite3_bind_text(st, i, t, -1, free);
 	}
-	if (tail && (t = jobs_secret_redact(tail)) != NULL)
-		sqlite3_bind_text(st, i + 1, t, -1, free);
+	/* Nothing kept is nothing lost, memory or not. */
+	bind_redacted(f, st, i, head || cap->headlen ? head : "");
+	free(head);
+	bind_redacted(f, st, i + 1, tail || cap->taillen ? tail : "");
 	sqlite3_bind_int64(st, i + 2, (sqlite3_int64)cap->total);
 }
 
@@ -393,8 +425,8 @@ finish_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	struct finish *f = arg;
 	struct jobs_ctx *c = f->c;
 	sqlite3_stmt *st = NULL;
-	char *error = NULL;
 
+	f->lost = 0;
 	if (jobs_db_prepare(db, "UPDATE executions SET status = ?, finished_at = ?,"
 	    " duration_ms = ?, exit_code = ?, items_ok = ?, items_failed = ?,"
 	    " items_skipped = ?, metrics = ?, error = ?, stdout_head = ?,"
@@ -408,11 +440,15 @@ finish_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_int64(st, 5, c->items_ok);
 	sqlite3_bind_int64(st, 6, c->items_failed);
 	sqlite3_bind_int64(st, 7, c->items_skipped);
-	jobs_db_bind_text(st, 8, f->metrics);
-	if (c->error[0] && (error = jobs_secret_redact(c->error)) != NULL)
-		sqlite3_bind_text(st, 9, error, -1, free);
-	bind_capture(st, 10, c->out, f->out_tail);
-	bind_capture(st, 13, c->err, f->err_tail);
+	if (f->metrics == NULL && c->metrics && cJSON_GetArraySize(c->metrics) > 0) {
+		sqlite3_bind_text(st, 8, NOT_RECORDED_JSON, -1, SQLITE_STATIC);
+		f->lost = 1;
+	} else
+		jobs_db_bind_text(st, 8, f->metrics);
+	if (c->error[0])
+		bind_redacted(f, st, 9, c->error);
+	bind_capture(f, st, 10, c->out, f->out_tail);
+	bind_capture(f, st, 13, c->err, f->err_tail);
 	sqlite3_bind_int64(st, 16, c->id);
 	return step_done(db, st, err);
 }
@@ -421,7 +457,7 @@ int
 jobs_run_finish(struct jobs_ctx *c, const char *status, int exit_code,
     struct jobs_err *err)
 {
-	struct finish f = { c, status, exit_code, NULL, NULL, NULL };
+	struct finish f = { c, status, exit_code, NULL, NULL, NULL, 0 };
 	uint64_t omitted;
 	int rc;
 
@@ -437,6 +473,10 @@ jobs_run_finish(struct jobs_ctx *c, const char *status, int exit_code,
 	free(f.metrics);
 	free(f.out_tail);
 	free(f.err_tail);
+	if (rc == 0 && f.lost)
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory: run %lld is"
+		    " recorded with \"%s\" for part of its error, output or"
+		    " metrics", (long long)c->id, NOT_RECORDED);
 	return rc;
 }
 
@@ -478,13 +518,15 @@ static void
 vlog(struct jobs_ctx *c, enum jobs_level level, const char *fmt, va_list ap)
 {
 	char raw[2048], clean[2048], *red;
+	const char *line;
 	struct logrow row = { c, level, NULL };
 	struct jobs_err err;
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	if ((red = jobs_secret_redact(raw)) == NULL)
-		return;
-	jobs_text_clean(red, strlen(red), clean, sizeof(clean), 0);
+	/* Never shown unredacted; without memory to redact, a marker. */
+	red = jobs_secret_redact(raw);
+	line = red ? red : NOT_RECORDED;
+	jobs_text_clean(line, strlen(line), clean, sizeof(clean), 0);
 	free(red);
 	if (level >= c->opts->level)
 		fprintf(stderr, "%s: %s: %s\n", c->job, jobs_level_name(level), clean);
@@ -621,39 +663,47 @@ jobs_run_ping(struct jobs_ctx *c, const char *what, const char *body)
 	ping_reap(c, pid, out[0], what);
 }
 
+/* Add item to o under key; 0, or -1 (item deleted) when either is missing. */
+static int
+put(cJSON *o, const char *key, cJSON *item)
+{
+	if (item == NULL || !cJSON_AddItemToObject(o, key, item)) {
+		cJSON_Delete(item);
+		return -1;
+	}
+	return 0;
+}
+
 char *
 jobs_run_summary(const struct jobs_ctx *c, const char *status, int exit_code)
 {
-	cJSON *o = cJSON_CreateObject(), *m;
-	char started[32], *out;
+	cJSON *o = cJSON_CreateObject();
+	char started[32], *s = NULL, *e = NULL;
 
 	if (o == NULL)
 		return NULL;
 	jobs_clock_iso(c->started_ms, started, sizeof(started));
-	if (c->id)
-		cJSON_AddNumberToObject(o, "id", (double)c->id);
-	else
-		cJSON_AddNullToObject(o, "id");
-	cJSON_AddStringToObject(o, "job", c->job);
-	cJSON_AddStringToObject(o, "status", status);
-	cJSON_AddNumberToObject(o, "exit_code", exit_code);
-	cJSON_AddStringToObject(o, "started_at", started);
-	cJSON_AddNumberToObject(o, "duration_ms",
-	    (double)(jobs_clock_mono_ms() - c->mono_start));
-	cJSON_AddNumberToObject(o, "items_ok", (double)c->items_ok);
-	cJSON_AddNumberToObject(o, "items_failed", (double)c->items_failed);
-	cJSON_AddNumberToObject(o, "items_skipped", (double)c->items_skipped);
-	m = c->metrics ? cJSON_Duplicate(c->metrics, 1) : cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "metrics", m);
-	if (c->error[0]) {
-		char *e = jobs_secret_redact(c->error);
-
-		cJSON_AddStringToObject(o, "error", e ? e : "");
-		free(e);
-	} else
-		cJSON_AddNullToObject(o, "error");
-	cJSON_AddBoolToObject(o, "clock_pinned", jobs_clock_pinned());
-	out = cJSON_PrintUnformatted(o);
+	if (c->error[0] && (e = jobs_secret_redact(c->error)) == NULL)
+		goto out;
+	if (put(o, "id", c->id ? cJSON_CreateNumber((double)c->id) :
+	    cJSON_CreateNull()) < 0 ||
+	    put(o, "job", cJSON_CreateString(c->job)) < 0 ||
+	    put(o, "status", cJSON_CreateString(status)) < 0 ||
+	    put(o, "exit_code", cJSON_CreateNumber(exit_code)) < 0 ||
+	    put(o, "started_at", cJSON_CreateString(started)) < 0 ||
+	    put(o, "duration_ms", cJSON_CreateNumber((double)(jobs_clock_mono_ms() -
+	    c->mono_start))) < 0 ||
+	    put(o, "items_ok", cJSON_CreateNumber((double)c->items_ok)) < 0 ||
+	    put(o, "items_failed", cJSON_CreateNumber((double)c->items_failed)) < 0 ||
+	    put(o, "items_skipped", cJSON_CreateNumber((double)c->items_skipped)) < 0 ||
+	    put(o, "metrics", c->metrics ? cJSON_Duplicate(c->metrics, 1) :
+	    cJSON_CreateObject()) < 0 ||
+	    put(o, "error", e ? cJSON_CreateString(e) : cJSON_CreateNull()) < 0 ||
+	    put(o, "clock_pinned", cJSON_CreateBool(jobs_clock_pinned())) < 0)
+		goto out;
+	s = cJSON_PrintUnformatted(o);
+out:
+	free(e);
 	cJSON_Delete(o);
-	return out;
+	return s;
 }

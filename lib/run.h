@@ -123,7 +123,10 @@ int64_t jobs_run_remaining_ms(const struct jobs_ctx *c);
 /*
  * Record the end: status is "succeeded", "failed", "timeout" or
  * "cancelled"; exit_code what the program will return.  The row is only
- * updated while it is still `running`.  0 or -1 with err.
+ * updated while it is still `running`.  0 or -1 with err; -1 (JOBS_ETEMP)
+ * also when the row was recorded but, for want of memory, with
+ * "[not recorded: out of memory]" in place of its error or output (or a
+ * JSON object saying so in place of its metrics), never NULL.
  */
 int jobs_run_finish(struct jobs_ctx *c, const char *status, int exit_code,
     struct jobs_err *err);

@@ -109,7 +109,7 @@ jobs_schedule_load(struct jobs_db *db, const char *job,
 	struct jobs_schedule *ss = NULL;
 	sqlite3_stmt *st = NULL;
 	char zone[64];
-	int count = 0, i, yes;
+	int count = 0, i, yes, rc;
 
 	*out = NULL;
 	*n = 0;
@@ -118,7 +118,7 @@ jobs_schedule_load(struct jobs_db *db, const char *job,
 	    " FROM schedules WHERE job = ? ORDER BY source, expr", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct jobs_schedule *more = realloc(ss, (size_t)(count + 1) * sizeof(*ss));
 		struct jobs_schedule *s;
 		struct jobs_err perr;
@@ -144,6 +144,12 @@ jobs_schedule_load(struct jobs_db *db, const char *job,
 		snprintf(s->zone, sizeof(s->zone), "%s", s->tz[0] ? s->tz : zone);
 		s->mode = s->tz[0] ? JOBS_CRON_CRONTZ : JOBS_CRON_SYSTEM;
 		count++;
+	}
+	/* An error is no end of the list: a late job would look healthy. */
+	if (rc != SQLITE_DONE) {
+		jobs_db_fail(db, "unable to read", err);
+		sqlite3_finalize(st);
+		goto fail;
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < count; i++) {

@@ -14,6 +14,14 @@
  *                              one a line ("overflow" if too many to track)
  *   JOBS_FAILMALLOC_WATCH=K    call failmalloc_watch() when allocation K is
  *                              made: where a leaked block came from
+ *   JOBS_FAILMALLOC_TRACE=F    write to F, for each allocation counted, its
+ *                              number and the calls on the stack that lie in
+ *                              the program itself (return address - 1), as
+ *                              offsets from its load address in hex,
+ *                              innermost first ("12 1a2b 3c4d"):
+ *                              addr2line turns them into the lines that
+ *                              allocate, so a test can fail one allocation
+ *                              a call site rather than every one
  *
  * Counted: malloc, calloc, realloc (not realloc to size 0, which frees),
  * and so everything in libc that allocates through them (strdup, fopen,
@@ -42,7 +50,9 @@
 #endif
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +80,9 @@ static volatile int counting;
 static pid_t counting_pid;
 static unsigned long calls, failed;
 static int (*real_main)(int, char **, char **);
+static int trace_fd = -1;
+static uintptr_t exe_base, exe_lo, exe_hi;	/* the program's code */
+static _Thread_local int in_trace;	/* inside backtrace(): not counted */
 
 /*
  * Live blocks allocated while counting: open addressing, linear probing,
@@ -173,16 +186,52 @@ failmalloc_watch(unsigned long seq)
 	__asm__ volatile ("" : : "r" (seq) : "memory");
 }
 
+static void put(int fd, const char *s);
+
+/* Write "seq off off ...\n" for the frames of the stack in the program. */
+static void
+trace(unsigned long seq)
+{
+	void *frames[64];
+	char line[64 * 17 + 32], *p = line + sizeof(line);
+	int n, i;
+
+	if (trace_fd < 0 || in_trace)
+		return;
+	in_trace = 1;
+	n = backtrace(frames, 64);
+	/* Built backwards from the end of line: digits come out reversed. */
+	*--p = '\0';
+	*--p = '\n';
+	for (i = n - 1; i >= 0; i--) {
+		uintptr_t a = (uintptr_t)frames[i];
+
+		if (a < exe_lo || a >= exe_hi)
+			continue;
+		a -= exe_base + 1;	/* in the call, not after it */
+		do
+			*--p = "0123456789abcdef"[a & 15];
+		while ((a >>= 4) != 0);
+		*--p = ' ';
+	}
+	do
+		*--p = (char)('0' + seq % 10);
+	while ((seq /= 10) != 0);
+	put(trace_fd, p);
+	in_trace = 0;
+}
+
 /* 1 when this call must fail; *seq is its number (0 when not counting). */
 static int
 count(unsigned long *seq)
 {
 	*seq = 0;
-	if (!counting || getpid() != counting_pid)
+	if (!counting || in_trace || getpid() != counting_pid)
 		return 0;
 	*seq = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
 	if (*seq == watch_at)
 		failmalloc_watch(*seq);
+	trace(*seq);
 	if (fail_at && (*seq == fail_at || (fail_all && *seq > fail_at))) {
 		__atomic_add_fetch(&failed, 1, __ATOMIC_RELAXED);
 		failmalloc_hit(*seq);
@@ -305,6 +354,9 @@ finish(void)
 	if (!counting || getpid() != counting_pid)
 		return;
 	counting = 0;
+	if (trace_fd >= 0)
+		close(trace_fd);
+	trace_fd = -1;
 	if (report[0] == '\0')
 		return;
 	if ((fd = open(report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
@@ -333,6 +385,29 @@ number(const char *s)
 	return v;
 }
 
+/* The first object dl_iterate_phdr reports is the program. */
+static int
+find_exe(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	int i;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (exe_hi == 0 || info->dlpi_addr + ph->p_vaddr < exe_lo)
+			exe_lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > exe_hi)
+			exe_hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	/* Offsets from the load address, as addr2line reads them. */
+	exe_base = info->dlpi_addr;
+	return 1;
+}
+
 static int
 wrapped_main(int argc, char **argv, char **envp)
 {
@@ -345,12 +420,21 @@ wrapped_main(int argc, char **argv, char **envp)
 	if ((s = getenv("JOBS_FAILMALLOC_REPORT")) != NULL &&
 	    strlen(s) < sizeof(report))
 		memcpy(report, s, strlen(s) + 1);
+	if ((s = getenv("JOBS_FAILMALLOC_TRACE")) != NULL && s[0]) {
+		void *prime[1];
+
+		/* The first backtrace() loads libgcc_s: before counting. */
+		backtrace(prime, 1);
+		dl_iterate_phdr(find_exe, NULL);
+		trace_fd = open(s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
 	/* unsetenv only shrinks environ in place: no allocation. */
 	unsetenv("JOBS_FAILMALLOC");
 	unsetenv("JOBS_FAILMALLOC_ALL");
 	unsetenv("JOBS_FAILMALLOC_REPORT");
 	unsetenv("JOBS_FAILMALLOC_WATCH");
-	if (fail_at || report[0] || watch_at) {
+	unsetenv("JOBS_FAILMALLOC_TRACE");
+	if (fail_at || report[0] || watch_at || trace_fd >= 0) {
 		counting_pid = getpid();
 		counting = 1;
 	}
