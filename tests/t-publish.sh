@@ -51,7 +51,10 @@ is "never published twice" "$(wc -l <"$T/requests" | tr -d ' ')" "3"
 # Overlapping runs: the job's lock, and the status guard in one transaction.
 appsql "INSERT INTO posts (channel, title, body, publish_at) SELECT 'blog', 'bulk ' || value, 'x', $NOW - 1 FROM generate_series(1, 200)" 2>/dev/null ||
 	appsql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) INSERT INTO posts (channel, title, body, publish_at) SELECT 'blog', 'bulk ' || i, 'x', $NOW - 1 FROM n"
-jobs-publish & jobs-publish & jobs-publish & wait
+jobs-publish & p1=$!
+jobs-publish & p2=$!
+jobs-publish & p3=$!
+wait $p1 $p2 $p3
 is "200 posts from three overlapping runs: 200 outbox rows" "$(appsql "select count(*) from outbox where idempotency_key like 'post-%' and idempotency_key not in ('post-1', 'post-2', 'post-4')")" "200"
 is "each queued once" "$(appsql "select count(*) from publish_events where status = 'queued' and detail not in ('post-1', 'post-2', 'post-4')")" "200"
 
