@@ -8,7 +8,6 @@
 #include "db.h"
 #include "err.h"
 #include "main.h"
-#include "registry.h"
 #include "retention.h"
 #include "run.h"
 
@@ -73,6 +72,5 @@ main(int argc, char **argv)
 		.run = cleanup,
 	};
 
-	job.timeout_ms = jobs_registry_find(job.name)->timeout_ms;
 	return jobs_main(&job, argc, argv);
 }

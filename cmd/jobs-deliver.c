@@ -22,7 +22,6 @@
 #include "main.h"
 #include "net.h"
 #include "outbox.h"
-#include "registry.h"
 #include "run.h"
 #include "send.h"
 #include "spool.h"
@@ -539,6 +538,5 @@ main(int argc, char **argv)
 		.run = deliver,
 	};
 
-	job.timeout_ms = jobs_registry_find(job.name)->timeout_ms;
 	return jobs_main(&job, argc, argv);
 }

@@ -9,7 +9,6 @@
 #include "err.h"
 #include "main.h"
 #include "publish.h"
-#include "registry.h"
 #include "run.h"
 
 enum { OPT_WINDOW = 0x400 };
@@ -76,6 +75,5 @@ main(int argc, char **argv)
 		.opt = option,
 	};
 
-	job.timeout_ms = jobs_registry_find(job.name)->timeout_ms;
 	return jobs_main(&job, argc, argv);
 }

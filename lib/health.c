@@ -231,6 +231,31 @@ jobs_health_reap(struct jobs_db *db, struct jobs_err *err)
 	return changed;
 }
 
+/*
+ * The newest run that sql (start, error; job bound at 1) finds: its start
+ * into *at and, when error is not NULL, its error.  0 or -1 with err.
+ */
+static int
+last_with(struct jobs_db *db, const char *job, const char *sql, int64_t *at,
+    char *error, size_t size, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (jobs_db_prepare(db, sql, &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+	if ((r = row(db, st, err)) < 0)
+		return -1;
+	if (r) {
+		*at = sqlite3_column_int64(st, 0);
+		if (error)
+			jobs_db_column_copy(st, 1, error, size);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /* Fill the parts of h that come from the executions table. */
 static int
 load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
@@ -286,28 +311,14 @@ load_one(struct jobs_db *db, struct jobs_health *h, int64_t now_ms,
 	}
 	sqlite3_finalize(st);
 
-	if (jobs_db_prepare(db, "SELECT started_at FROM executions WHERE job = ?"
-	    " AND status = 'succeeded' ORDER BY id DESC LIMIT 1", &st, err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	if ((r = row(db, st, err)) < 0)
-		return -1;
-	if (r)
-		h->last_success_ms = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-
-	if (jobs_db_prepare(db, "SELECT started_at, error FROM executions WHERE"
+	if (last_with(db, h->name, "SELECT started_at, error FROM executions WHERE"
+	    " job = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
+	    &h->last_success_ms, NULL, 0, err) < 0 ||
+	    last_with(db, h->name, "SELECT started_at, error FROM executions WHERE"
 	    " job = ? AND status IN ('failed', 'timeout', 'abandoned') ORDER BY id"
-	    " DESC LIMIT 1", &st, err) < 0)
+	    " DESC LIMIT 1", &h->last_failure_ms, h->last_error,
+	    sizeof(h->last_error), err) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, h->name, -1, SQLITE_STATIC);
-	if ((r = row(db, st, err)) < 0)
-		return -1;
-	if (r) {
-		h->last_failure_ms = sqlite3_column_int64(st, 0);
-		jobs_db_column_copy(st, 1, h->last_error, sizeof(h->last_error));
-	}
-	sqlite3_finalize(st);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "err.h"
 #include "main.h"
+#include "registry.h"
 #include "run.h"
 #include "text.h"
 
@@ -108,6 +109,7 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 	struct jobs_err err = { 0, "" };
 	struct jobs_ctx c;
 	struct jobs_db *ledger = NULL, *app = NULL;
+	const struct jobs_registry *reg;
 	const char *status = "failed";
 	int rc, code = JOBS_EFAIL, started;
 	int64_t ms;
@@ -144,7 +146,10 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 		jobs_config_free(&config);
 		return err.code == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_ETEMP;
 	}
-	jobs_run_init(&c, job->name, &opts, &config, job->timeout_ms);
+	/* A job's default timeout is the registry's unless its main says. */
+	reg = jobs_registry_find(job->name);
+	jobs_run_init(&c, job->name, &opts, &config, job->timeout_ms ?
+	    job->timeout_ms : reg ? reg->timeout_ms : 0);
 	c.ledger = ledger;
 	if (c.metrics == NULL) {
 		/* Nowhere for the job to put what it measured. */

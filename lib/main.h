@@ -21,7 +21,7 @@ struct jobs_job {
 	const char *name;		/* program and job name: "jobs-cleanup" */
 	const char *synopsis;		/* "[options]" after the name */
 	const char *summary;		/* one line for --help */
-	int64_t timeout_ms;		/* default timeout */
+	int64_t timeout_ms;		/* default timeout; 0: the registry's */
 	/*
 	 * The work: 0 done, -1 failed (after jobs_run_error()), or JOBS_EUSAGE
 	 * when the job's configuration is wrong (exit 2, nothing attempted).

@@ -44,15 +44,6 @@ trap 'exit 143' TERM INT HUP
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# wait_until SECONDS COMMAND...: poll COMMAND every 50 ms; 1 if it never held
-wait_until() {
-	tries=$(($1 * 20)); shift
-	while ! "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
 # until_file FILE: a loop condition, true until FILE exists, or the file is
 # being abandoned ($L/abort, or $L gone)
 until_file() { [ ! -e "$1" ] && [ ! -e "$L/abort" ] && [ -d "$L" ]; }
