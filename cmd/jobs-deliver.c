@@ -31,13 +31,35 @@
 #define JOBS_VERSION "0"
 #endif
 
-#define BATCH 500	/* rows a claim: fewer commits (FULL sync) and barriers */
+#define BATCH 500	/* rows a claim: fewer commits (FULL sync) */
+#define ACK_GROUP 64	/* results booked in one commit, at most... */
+#define ACK_MS 20	/* ...and no later than this after the first */
 #define DEAD_SHOWN 10
 
 struct grant {
 	char name[300];
 	int granted, used;
 	double burst;
+};
+
+/* One claim's rows, freed once every one of them is booked. */
+struct claimed {
+	struct jobs_outbox_row *rows;
+	struct jobs_send_item *items;	/* items[i] is rows[i]'s */
+	int n, open;			/* open: rows not yet booked */
+	struct claimed *prev, *next;
+};
+
+/* A host's answers since its breaker last heard of them. */
+struct tally {
+	char host[256];
+	int ok, failed;
+};
+
+/* A finished row waiting for the next group commit. */
+struct booked {
+	struct claimed *cl;
+	int i;
 };
 
 struct deliver {
@@ -53,6 +75,14 @@ struct deliver {
 	const char *token;
 	int64_t lease_ms, renewed_ms;
 	volatile sig_atomic_t stop;
+	int64_t left;		/* rows this run may still claim */
+	int failed;		/* the app database failed: the run fails */
+	struct claimed *claims;
+	struct booked pend[ACK_GROUP];
+	int npend;
+	int64_t pend_ms;	/* when the oldest of pend finished */
+	struct tally *tally;
+	int ntally;
 	int64_t sent, retried, dead, lost, spooled;
 };
 
@@ -241,27 +271,6 @@ settle_grants(struct deliver *d, const struct jobs_outbox_row *rows, int n)
 	d->ngrants = 0;
 }
 
-/*
- * While a batch runs: renew its leases every third of a lease, so a batch
- * that outlasts one (a slow host, waves of transfers) keeps its rows.
- */
-static void
-tick(void *arg)
-{
-	struct deliver *d = arg;
-	struct jobs_err err = { 0, "" };
-	int64_t now = jobs_clock_now_ms();
-
-	/* The run's own timeout and stop signals end a batch too. */
-	if (jobs_run_cancelled(d->c))
-		d->stop = 1;
-	if (now - d->renewed_ms < d->lease_ms / 3)
-		return;
-	if (jobs_outbox_renew(d->c->app, d->token, now, d->lease_ms, &err) < 0)
-		jobs_log(d->c, JOBS_WARN, "unable to renew leases: %s", err.msg);
-	d->renewed_ms = now;
-}
-
 /* A file:// row, or mail with no SMTP server: into the spool. */
 static void
 spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item *it)
@@ -327,72 +336,45 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 	}
 }
 
-/* Send one claimed batch and acknowledge it; -1 when the ledger or app fails. */
-static int
-batch(struct deliver *d, struct jobs_outbox_row *rows, int n, const char *token)
+/*
+ * Book the finished rows in one short transaction, while the lease is
+ * ours; count the hosts' answers for their breakers (record_breakers());
+ * free the claims whose rows are all booked.
+ */
+static void
+flush(struct deliver *d)
 {
-	struct jobs_send_item *items = calloc((size_t)n, sizeof(*items));
-	struct jobs_outbox_ack *acks = calloc((size_t)n, sizeof(*acks));
-	struct jobs_send_item **net = calloc((size_t)n, sizeof(*net));
-	struct jobs_send_item *sendv = NULL;
+	struct jobs_outbox_ack acks[ACK_GROUP];
 	struct jobs_err err = { 0, "" };
-	int i, k, nnet = 0, rc = -1;
+	int i, j, n = d->npend, booked;
 
-	if (items == NULL || acks == NULL || net == NULL) {
-		jobs_run_error(d->c, "out of memory");
-		goto out;
-	}
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++) {
-		struct jobs_send_item *it = &items[i];
+		const struct jobs_outbox_row *r = &d->pend[i].cl->rows[d->pend[i].i];
+		struct jobs_send_item *it = &d->pend[i].cl->items[d->pend[i].i];
 
-		it->id = rows[i].id;
-		it->channel = rows[i].channel;
-		it->destination = rows[i].destination;
-		it->subject = rows[i].subject;
-		it->body = rows[i].body;
-		it->headers = rows[i].headers;
-		it->key = rows[i].key;
-		it->created_at = rows[i].created_at;
-		it->retry_after_s = -1;
-		if (strcmp(it->channel, "file") == 0 ||
-		    (strcmp(it->channel, "email") == 0 && d->send.smtp_url == NULL))
-			spool(d, &rows[i], it);
-		else
-			net[nnet++] = it;
-	}
-	if (nnet > 0) {
-		/* The sender wants a contiguous array: copy in, then back. */
-		if ((sendv = calloc((size_t)nnet, sizeof(*sendv))) == NULL) {
-			jobs_run_error(d->c, "out of memory");
-			goto out;
-		}
-		for (k = 0; k < nnet; k++)
-			sendv[k] = *net[k];
-		d->send.now_s = jobs_clock_now_ms() / 1000;
-		d->stop = jobs_run_cancelled(d->c);
-		if (jobs_send_batch(&d->send, sendv, nnet, &d->stop, &err) < 0)
-			for (k = 0; k < nnet; k++) {
-				sendv[k].result = JOBS_SEND_RETRY;
-				snprintf(sendv[k].error, sizeof(sendv[k].error), "%s", err.msg);
-			}
-		for (k = 0; k < nnet; k++)
-			*net[k] = sendv[k];
-	}
-	for (i = 0; i < n; i++) {
-		acks[i].id = rows[i].id;
-		acks[i].attempts = rows[i].attempts;
-		acks[i].max_attempts = rows[i].max_attempts;
-		acks[i].retry_after_s = items[i].retry_after_s;
-		acks[i].outcome = items[i].result == JOBS_SEND_OK ? JOBS_OUTBOX_SENT :
-		    items[i].result == JOBS_SEND_RETRY ? JOBS_OUTBOX_RETRY :
+		memset(&acks[i], 0, sizeof(acks[i]));
+		acks[i].id = r->id;
+		acks[i].attempts = r->attempts;
+		acks[i].max_attempts = r->max_attempts;
+		acks[i].retry_after_s = it->retry_after_s;
+		acks[i].outcome = it->result == JOBS_SEND_OK ? JOBS_OUTBOX_SENT :
+		    it->result == JOBS_SEND_RETRY ? JOBS_OUTBOX_RETRY :
 		    JOBS_OUTBOX_DEAD;
-		acks[i].error = items[i].result == JOBS_SEND_OK ? NULL : items[i].error;
+		acks[i].error = it->result == JOBS_SEND_OK ? NULL : it->error;
 	}
-	if (jobs_outbox_ack(d->c->app, acks, n, token, jobs_clock_now_ms(), &err) < 0) {
+	booked = jobs_outbox_ack(d->c->app, acks, n, d->token, jobs_clock_now_ms(),
+	    &err) == 0;
+	if (!booked && !d->failed) {
+		/* Unbooked rows keep their lease and go back when it ends. */
 		jobs_run_error(d->c, "%s", err.msg);
-		goto out;
+		d->failed = 1;
+		d->stop = 1;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && booked; i++) {
+		const struct jobs_outbox_row *r = &d->pend[i].cl->rows[d->pend[i].i];
+
 		if (acks[i].lease_lost) {
 			d->lost++;
 			jobs_log(d->c, JOBS_WARN, "row %lld: the lease ran out before the"
@@ -403,8 +385,8 @@ batch(struct deliver *d, struct jobs_outbox_row *rows, int n, const char *token)
 			d->dead++;
 			if (d->dead <= DEAD_SHOWN)
 				jobs_log(d->c, JOBS_WARN, "row %lld (%s%s%s) is dead: %s",
-				    (long long)acks[i].id, rows[i].channel,
-				    rows[i].host[0] ? " to " : "", rows[i].host,
+				    (long long)acks[i].id, r->channel,
+				    r->host[0] ? " to " : "", r->host,
 				    acks[i].error ? acks[i].error : "failed");
 		} else {
 			d->retried++;
@@ -413,30 +395,212 @@ batch(struct deliver *d, struct jobs_outbox_row *rows, int n, const char *token)
 		}
 	}
 	/* The breakers learn from the hosts' answers (not from 4xx). */
-	for (i = 0; i < n; i++) {
-		int ok = 0, failed = 0, j;
+	for (i = 0; i < n && booked; i++) {
+		const char *host = d->pend[i].cl->rows[d->pend[i].i].host;
+		enum jobs_send_result res = d->pend[i].cl->items[d->pend[i].i].result;
+		struct tally *t;
 
-		if (rows[i].host[0] == '\0')
+		if (host[0] == '\0' || res == JOBS_SEND_PERMANENT)
 			continue;
-		for (j = 0; j < i && strcmp(rows[j].host, rows[i].host) != 0; j++)
+		for (j = 0; j < d->ntally && strcmp(d->tally[j].host, host) != 0; j++)
 			;
-		if (j < i)
-			continue;
-		for (j = i; j < n; j++)
-			if (strcmp(rows[j].host, rows[i].host) == 0) {
-				ok += items[j].result == JOBS_SEND_OK;
-				failed += items[j].result == JOBS_SEND_RETRY;
-			}
-		jobs_breaker_record(d->c->ledger, rows[i].host, ok, failed,
-		    jobs_clock_now_ms(), &d->breaker, &err);
+		if (j == d->ntally) {
+			if ((t = realloc(d->tally, (size_t)(j + 1) * sizeof(*t))) == NULL)
+				continue;	/* a breaker a little slower to open */
+			d->tally = t;
+			snprintf(t[j].host, sizeof(t[j].host), "%s", host);
+			t[j].ok = t[j].failed = 0;
+			d->ntally++;
+		}
+		d->tally[j].ok += res == JOBS_SEND_OK;
+		d->tally[j].failed += res == JOBS_SEND_RETRY;
 	}
-	rc = 0;
-out:
-	free(items);
-	free(acks);
-	free(net);
-	free(sendv);
-	return rc;
+	for (i = 0; i < n; i++) {
+		struct claimed *cl = d->pend[i].cl;
+
+		if (--cl->open > 0)
+			continue;
+		if (cl->prev)
+			cl->prev->next = cl->next;
+		else
+			d->claims = cl->next;
+		if (cl->next)
+			cl->next->prev = cl->prev;
+		jobs_outbox_free(cl->rows, cl->n);
+		free(cl->items);
+		free(cl);
+	}
+	d->npend = 0;
+}
+
+/*
+ * Tell the breakers what their hosts answered since the last claim: the
+ * next claim's gate reads them.  One ledger commit a host, not a group.
+ */
+static void
+record_breakers(struct deliver *d)
+{
+	struct jobs_err err = { 0, "" };
+	int i;
+
+	for (i = 0; i < d->ntally; i++)
+		jobs_breaker_record(d->c->ledger, d->tally[i].host, d->tally[i].ok,
+		    d->tally[i].failed, jobs_clock_now_ms(), &d->breaker, &err);
+	free(d->tally);
+	d->tally = NULL;
+	d->ntally = 0;
+}
+
+/* Row i of cl is finished: booked with the next group. */
+static void
+book(struct deliver *d, struct claimed *cl, int i)
+{
+	if (d->npend == 0)
+		d->pend_ms = jobs_clock_now_ms();
+	d->pend[d->npend].cl = cl;
+	d->pend[d->npend].i = i;
+	if (++d->npend == ACK_GROUP)
+		flush(d);
+}
+
+/* The sender is done with a transfer. */
+static void
+done(void *arg, struct jobs_send_item *it)
+{
+	struct deliver *d = arg;
+	struct claimed *cl = it->user;
+
+	book(d, cl, (int)(it - cl->items));
+}
+
+/*
+ * The sender's queue runs low: claim the next rows, spool the ones that
+ * go to the spool and hand it the others.  0 when nothing is due, -1 to
+ * stop claiming (the run is cancelled, or the database failed).
+ */
+static int
+more(void *arg, struct jobs_send_item **items)
+{
+	struct deliver *d = arg;
+	struct jobs_err err = { 0, "" };
+	struct jobs_outbox_row *rows = NULL, *sorted = NULL;
+	struct jobs_outbox_dead *dead = NULL;
+	struct claimed *cl = NULL;
+	int n, ndead = 0, nnet, i, k;
+
+	while (d->left > 0 && !d->failed) {
+		if (jobs_run_cancelled(d->c)) {
+			d->stop = 1;
+			return -1;
+		}
+		/* What is finished first: the claim sees its results and breakers. */
+		flush(d);
+		record_breakers(d);
+		if (d->failed)
+			return -1;
+		if (jobs_outbox_claim(d->c->app, jobs_clock_now_ms(), d->lease_ms,
+		    d->left < d->batch ? (int)d->left : d->batch, d->token, gate, d,
+		    &rows, &n, &dead, &ndead, &err) < 0) {
+			jobs_run_error(d->c, "%s", err.msg);
+			d->failed = 1;
+			return -1;
+		}
+		/* A message whose sender died on its last attempt: say so. */
+		for (i = 0; i < ndead; i++) {
+			d->dead++;
+			if (d->dead <= DEAD_SHOWN)
+				jobs_log(d->c, JOBS_WARN, "row %lld is dead: %s",
+				    (long long)dead[i].id, dead[i].error);
+		}
+		free(dead);
+		dead = NULL;
+		settle_grants(d, rows, n);
+		if (n == 0)
+			return 0;
+		d->left -= n;
+		/* The network's rows first, in the claim's order: the sender's. */
+		if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+		    (cl->items = calloc((size_t)n, sizeof(*cl->items))) == NULL ||
+		    (sorted = calloc((size_t)n, sizeof(*sorted))) == NULL) {
+			/* The rows stay leased and go back when the lease ends. */
+			jobs_run_error(d->c, "out of memory");
+			d->failed = 1;
+			if (cl)
+				free(cl->items);
+			free(cl);
+			jobs_outbox_free(rows, n);
+			return -1;
+		}
+		for (nnet = 0, k = 0; k < 2; k++)
+			for (i = 0; i < n; i++) {
+				int spooled = strcmp(rows[i].channel, "file") == 0 ||
+				    (strcmp(rows[i].channel, "email") == 0 &&
+				    d->send.smtp_url == NULL);
+
+				if (spooled == k)
+					sorted[nnet++] = rows[i];
+			}
+		memcpy(rows, sorted, (size_t)n * sizeof(*rows));
+		free(sorted);
+		sorted = NULL;
+		cl->rows = rows;
+		cl->n = cl->open = n;
+		if ((cl->next = d->claims) != NULL)
+			cl->next->prev = cl;
+		d->claims = cl;
+		for (nnet = 0, i = 0; i < n; i++) {
+			struct jobs_send_item *it = &cl->items[i];
+
+			it->id = rows[i].id;
+			it->channel = rows[i].channel;
+			it->destination = rows[i].destination;
+			it->subject = rows[i].subject;
+			it->body = rows[i].body;
+			it->headers = rows[i].headers;
+			it->key = rows[i].key;
+			it->created_at = rows[i].created_at;
+			it->retry_after_s = -1;
+			it->user = cl;
+			if (strcmp(it->channel, "file") != 0 &&
+			    (strcmp(it->channel, "email") != 0 || d->send.smtp_url != NULL))
+				nnet++;
+		}
+		*items = cl->items;
+		/* Booking may free cl: nothing of it is touched after this. */
+		for (i = nnet; i < n; i++) {
+			spool(d, &rows[i], &cl->items[i]);
+			book(d, cl, i);
+		}
+		if (nnet > 0) {
+			d->send.now_s = jobs_clock_now_ms() / 1000;
+			return nnet;
+		}
+	}
+	return d->failed ? -1 : 0;
+}
+
+/*
+ * While the sender runs: book what is waiting once it has waited long
+ * enough, and renew the leases every third of a lease, so rows that
+ * outlast one (a slow host, a long queue) stay ours.
+ */
+static void
+tick(void *arg)
+{
+	struct deliver *d = arg;
+	struct jobs_err err = { 0, "" };
+	int64_t now = jobs_clock_now_ms();
+
+	/* The run's own timeout and stop signals end the sending too. */
+	if (jobs_run_cancelled(d->c))
+		d->stop = 1;
+	if (d->npend > 0 && now - d->pend_ms >= ACK_MS)
+		flush(d);
+	if (now - d->renewed_ms < d->lease_ms / 3)
+		return;
+	if (jobs_outbox_renew(d->c->app, d->token, now, d->lease_ms, &err) < 0)
+		jobs_log(d->c, JOBS_WARN, "unable to renew leases: %s", err.msg);
+	d->renewed_ms = now;
 }
 
 static int
@@ -444,12 +608,10 @@ deliver(struct jobs_ctx *c, void *arg)
 {
 	struct deliver d;
 	struct jobs_err err = { 0, "" };
-	struct jobs_outbox_row *rows = NULL;
-	struct jobs_outbox_dead *dead = NULL;
-	int ndead = 0;
+	struct jobs_send_source src = { more, done, NULL, 0 };
+	struct claimed *cl;
 	unsigned char rnd[8];
 	char token[128], host[64] = "";
-	int64_t left = c->opts->limit >= 0 ? c->opts->limit : INT64_MAX, lease_ms;
 	int n, i, rc = 0;
 
 	(void)arg;
@@ -472,7 +634,7 @@ deliver(struct jobs_ctx *c, void *arg)
 		return 0;
 	}
 	/* The lease outlives a transfer twice over, so a live sender keeps it. */
-	lease_ms = 2 * (d.send.timeout_ms + d.send.connect_timeout_ms) + 10000;
+	d.lease_ms = 2 * (d.send.timeout_ms + d.send.connect_timeout_ms) + 10000;
 	gethostname(host, sizeof(host) - 1);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
@@ -480,37 +642,33 @@ deliver(struct jobs_ctx *c, void *arg)
 	for (i = 0; i < 8 && n + 2 < (int)sizeof(token); i++, n += 2)
 		snprintf(token + n, 3, "%02x", rnd[i]);
 	d.token = token;
-	d.lease_ms = lease_ms;
+	d.left = c->opts->limit >= 0 ? c->opts->limit : INT64_MAX;
 	d.send.tick = tick;
 	d.send.tick_arg = &d;
-	while (left > 0 && !jobs_run_cancelled(c)) {
-		if (jobs_outbox_claim(c->app, jobs_clock_now_ms(), lease_ms,
-		    left < d.batch ? (int)left : d.batch, token, gate, &d, &rows, &n,
-		    &dead, &ndead, &err) < 0) {
-			jobs_run_error(c, "%s", err.msg);
-			rc = -1;
-			break;
-		}
-		/* A message whose sender died on its last attempt: say so. */
-		for (i = 0; i < ndead; i++) {
-			d.dead++;
-			if (d.dead <= DEAD_SHOWN)
-				jobs_log(c, JOBS_WARN, "row %lld is dead: %s",
-				    (long long)dead[i].id, dead[i].error);
-		}
-		free(dead);
-		dead = NULL;
-		settle_grants(&d, rows, n);
-		if (n == 0)
-			break;
-		d.renewed_ms = jobs_clock_now_ms();
-		left -= n;
-		if (batch(&d, rows, n, token) < 0)
-			rc = -1;
-		jobs_outbox_free(rows, n);
-		rows = NULL;
-		if (rc < 0)
-			break;
+	/*
+	 * One stream for the run: the next claim is made while the last
+	 * one's rows are still going out, and results are booked in small
+	 * groups as they come, so a kill repeats at most the transfers in
+	 * flight and one group.
+	 */
+	src.arg = &d;
+	src.low = d.batch / 2 > 0 ? d.batch / 2 : 1;
+	d.renewed_ms = jobs_clock_now_ms();
+	d.stop = jobs_run_cancelled(c);
+	if (jobs_send_stream(&d.send, &src, &d.stop, &err) < 0) {
+		jobs_run_error(c, "%s", err.msg);
+		rc = -1;
+	}
+	flush(&d);
+	record_breakers(&d);
+	if (d.failed)
+		rc = -1;
+	/* Only after a failed commit: those rows go back when their lease ends. */
+	while ((cl = d.claims) != NULL) {
+		d.claims = cl->next;
+		jobs_outbox_free(cl->rows, cl->n);
+		free(cl->items);
+		free(cl);
 	}
 	c->items_ok = d.sent;
 	c->items_failed = d.dead;

@@ -779,25 +779,34 @@ batch_free(struct batch *bt)
 
 /* ---------------------------------------------------------------------
  * Which item next.  libcurl queues a transfer that finds its host at the
- * connection limit, and its timeout runs while it waits; and a batch for
+ * connection limit, and its timeout runs while it waits; and a queue for
  * one slow host would fill every slot.  So items wait here instead, one
- * queue per host, and the hosts with room take turns.
+ * queue per host, and the hosts with room take turns.  Items arrive while
+ * others are in flight, so the queues are lists of recycled nodes and the
+ * hosts keep their own copy of their names.
  */
 struct host {
-	const char *name;	/* in an item's destination, not terminated */
+	char *name;		/* owned */
 	size_t len;
-	int head, tail;		/* queued items, -1 when none */
+	int head, tail;		/* queued nodes, -1 when none */
 	int active;
 	int ready;		/* in the ring */
 };
 
+struct node {
+	struct jobs_send_item *it;
+	int next;		/* the host's next node, or the next free one */
+};
+
 struct sched {
 	struct host *hosts;
-	int nhosts, per_host;
+	int nhosts, hcap, per_host;
 	int *table;		/* open addressing: host index + 1, 0 empty */
 	size_t tsize;
-	int *qnext;		/* the next item of the same host */
-	int *ring, rhead, rcount;
+	struct node *nodes;
+	int ncap, free_node;	/* -1: no free node */
+	int *ring, rhead, rcount;	/* hcap long: each host at most once */
+	int queued;		/* items not yet started */
 };
 
 /* The key an item is scheduled by: a URL's host:port, or the SMTP server. */
@@ -825,86 +834,167 @@ host_key(const struct jobs_send_item *it, const char **name, size_t *len)
 	*len = n;
 }
 
+static uint64_t
+host_hash(const char *name, size_t len)
+{
+	uint64_t hash = 14695981039346656037u;	/* FNV-1a */
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		hash = (hash ^ (unsigned char)tolower((unsigned char)name[k])) *
+		    1099511628211u;
+	return hash;
+}
+
 static void
 ring_push(struct sched *s, int h)
 {
-	s->ring[(s->rhead + s->rcount++) % s->nhosts] = h;
+	s->ring[(s->rhead + s->rcount++) % s->hcap] = h;
 	s->hosts[h].ready = 1;
 }
 
+/* Room for one more host: the array, its ring and its table. */
 static int
-sched_init(struct sched *s, const struct jobs_send_item *items, int n,
-    int per_host)
+sched_grow(struct sched *s)
 {
-	int i, h;
+	struct host *hosts;
+	int *ring, *table, i, cap;
+	size_t tsize, slot;
 
+	if (s->nhosts == s->hcap) {
+		cap = s->hcap > 0 ? 2 * s->hcap : 16;
+		if ((hosts = realloc(s->hosts, (size_t)cap * sizeof(*hosts))) == NULL)
+			return -1;
+		s->hosts = hosts;
+		if ((ring = calloc((size_t)cap, sizeof(*ring))) == NULL)
+			return -1;
+		for (i = 0; i < s->rcount; i++)
+			ring[i] = s->ring[(s->rhead + i) % s->hcap];
+		free(s->ring);
+		s->ring = ring;
+		s->rhead = 0;
+		s->hcap = cap;
+	}
+	if (2 * (size_t)(s->nhosts + 1) <= s->tsize)
+		return 0;
+	tsize = s->tsize > 0 ? 2 * s->tsize : 32;
+	if ((table = calloc(tsize, sizeof(*table))) == NULL)
+		return -1;
+	for (i = 0; i < s->nhosts; i++) {
+		for (slot = host_hash(s->hosts[i].name, s->hosts[i].len) & (tsize - 1);
+		    table[slot] != 0; slot = (slot + 1) & (tsize - 1))
+			;
+		table[slot] = i + 1;
+	}
+	free(s->table);
+	s->table = table;
+	s->tsize = tsize;
+	return 0;
+}
+
+/* The queue for name, made when new; -1 when out of memory. */
+static int
+sched_host(struct sched *s, const char *name, size_t len)
+{
+	struct host *o;
+	size_t slot;
+	int h;
+
+	if (sched_grow(s) == -1)
+		return -1;
+	for (slot = host_hash(name, len) & (s->tsize - 1); s->table[slot] != 0;
+	    slot = (slot + 1) & (s->tsize - 1)) {
+		o = &s->hosts[s->table[slot] - 1];
+		if (o->len == len && strncasecmp(o->name, name, len) == 0)
+			return s->table[slot] - 1;
+	}
+	h = s->nhosts;
+	o = &s->hosts[h];
+	memset(o, 0, sizeof(*o));
+	if ((o->name = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(o->name, name, len);
+	o->name[len] = '\0';
+	o->len = len;
+	o->head = o->tail = -1;
+	s->table[slot] = h + 1;
+	s->nhosts++;
+	return h;
+}
+
+static void
+sched_init(struct sched *s, int per_host)
+{
 	memset(s, 0, sizeof(*s));
 	s->per_host = per_host;
-	for (s->tsize = 16; s->tsize < 2 * (size_t)n; s->tsize *= 2)
-		;
-	if ((s->hosts = calloc((size_t)n, sizeof(*s->hosts))) == NULL ||
-	    (s->table = calloc(s->tsize, sizeof(*s->table))) == NULL ||
-	    (s->qnext = calloc((size_t)n, sizeof(*s->qnext))) == NULL ||
-	    (s->ring = calloc((size_t)n, sizeof(*s->ring))) == NULL)
+	s->free_node = -1;
+}
+
+/* Queue it behind the other items of its host; -1 when out of memory. */
+static int
+sched_add(struct sched *s, struct jobs_send_item *it)
+{
+	struct node *nodes;
+	const char *name;
+	size_t len;
+	int h, i, cap;
+
+	host_key(it, &name, &len);
+	if ((h = sched_host(s, name, len)) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		const char *name;
-		size_t len, k, slot;
-		uint64_t hash = 14695981039346656037u;	/* FNV-1a */
-
-		host_key(&items[i], &name, &len);
-		for (k = 0; k < len; k++)
-			hash = (hash ^ (unsigned char)tolower((unsigned char)name[k])) *
-			    1099511628211u;
-		for (slot = hash & (s->tsize - 1); s->table[slot] != 0;
-		    slot = (slot + 1) & (s->tsize - 1)) {
-			struct host *o = &s->hosts[s->table[slot] - 1];
-
-			if (o->len == len && strncasecmp(o->name, name, len) == 0)
-				break;
+	if (s->free_node == -1) {
+		cap = s->ncap > 0 ? 2 * s->ncap : 64;
+		if ((nodes = realloc(s->nodes, (size_t)cap * sizeof(*nodes))) == NULL)
+			return -1;
+		s->nodes = nodes;
+		for (i = cap - 1; i >= s->ncap; i--) {
+			nodes[i].next = s->free_node;
+			s->free_node = i;
 		}
-		if (s->table[slot] == 0) {
-			h = s->nhosts++;
-			s->hosts[h].name = name;
-			s->hosts[h].len = len;
-			s->hosts[h].head = s->hosts[h].tail = -1;
-			s->table[slot] = h + 1;
-		}
-		h = s->table[slot] - 1;
-		s->qnext[i] = -1;
-		if (s->hosts[h].tail == -1)
-			s->hosts[h].head = i;
-		else
-			s->qnext[s->hosts[h].tail] = i;
-		s->hosts[h].tail = i;
+		s->ncap = cap;
 	}
-	for (h = 0; h < s->nhosts; h++)
+	i = s->free_node;
+	s->free_node = s->nodes[i].next;
+	s->nodes[i].it = it;
+	s->nodes[i].next = -1;
+	if (s->hosts[h].tail == -1)
+		s->hosts[h].head = i;
+	else
+		s->nodes[s->hosts[h].tail].next = i;
+	s->hosts[h].tail = i;
+	s->queued++;
+	if (!s->hosts[h].ready && s->hosts[h].active < s->per_host)
 		ring_push(s, h);
 	return 0;
 }
 
-/* The next item to start and its host, or -1 when no host has room. */
-static int
+/* The next item to start and its host, or NULL when no host has room. */
+static struct jobs_send_item *
 sched_next(struct sched *s, int *host)
 {
+	struct jobs_send_item *it;
 	struct host *o;
 	int h, i;
 
 	if (s->rcount == 0)
-		return -1;
+		return NULL;
 	h = s->ring[s->rhead];
-	s->rhead = (s->rhead + 1) % s->nhosts;
+	s->rhead = (s->rhead + 1) % s->hcap;
 	s->rcount--;
 	o = &s->hosts[h];
 	i = o->head;
-	if ((o->head = s->qnext[i]) == -1)
+	if ((o->head = s->nodes[i].next) == -1)
 		o->tail = -1;
+	it = s->nodes[i].it;
+	s->nodes[i].next = s->free_node;
+	s->free_node = i;
+	s->queued--;
 	o->active++;
 	o->ready = 0;
 	if (o->head != -1 && o->active < s->per_host)
 		ring_push(s, h);
 	*host = h;
-	return i;
+	return it;
 }
 
 /* An item of host h is done: its turn may come again. */
@@ -921,51 +1011,59 @@ sched_done(struct sched *s, int h)
 static void
 sched_free(struct sched *s)
 {
+	int h;
+
+	for (h = 0; h < s->nhosts; h++)
+		free(s->hosts[h].name);
 	free(s->hosts);
 	free(s->table);
-	free(s->qnext);
+	free(s->nodes);
 	free(s->ring);
 }
 
+/* An item the stream gives back unsent: RETRY with why, unless decided. */
+static void
+give_back(const struct batch *bt, const struct jobs_send_source *src,
+    struct jobs_send_item *it, const char *why)
+{
+	if (it->result == JOBS_SEND_RETRY && it->error[0] == '\0')
+		set_error(bt, it, "%s", why);
+	src->done(src->arg, it);
+}
+
 int
-jobs_send_batch(const struct jobs_send_config *cfg,
-    struct jobs_send_item *items, int n, volatile sig_atomic_t *stop,
+jobs_send_stream(const struct jobs_send_config *cfg,
+    const struct jobs_send_source *src, volatile sig_atomic_t *stop,
     struct jobs_err *err)
 {
 	struct batch bt;
 	struct sched sc;
 	struct jobs_err e0 = { 0 };
 	struct xfer *xs = NULL, **free_slots = NULL;
+	struct jobs_send_item *it, *got;
 	const char *unfinished = "stopped";
 	CURLM *m = NULL;
 	CURLMsg *msg;
 	int i, k, h, nx = 0, nfree = 0, active = 0, running, left, global = 0;
-	int rc = -1, max_parallel, max_per_host;
+	int rc = -1, max_parallel, max_per_host, low, ended = 0, wait_idle = 0;
 
-	for (i = 0; i < n; i++) {
-		items[i].result = JOBS_SEND_RETRY;
-		items[i].status = 0;
-		items[i].retry_after_s = -1;
-		items[i].error[0] = '\0';
-	}
 	memset(&bt, 0, sizeof(bt));
-	memset(&sc, 0, sizeof(sc));
-	if (n <= 0)
-		return 0;
+	sched_init(&sc, 8);
 	if (err == NULL)
 		err = &e0;
 	if (jobs_send_check_config(cfg, err) == -1 || batch_init(&bt, cfg, err) == -1)
 		goto out;
 	max_parallel = cfg->max_parallel > 0 ? cfg->max_parallel : 64;
 	max_per_host = cfg->max_per_host > 0 ? cfg->max_per_host : 8;
-	nx = n < max_parallel ? n : max_parallel;
+	sc.per_host = max_per_host;
+	nx = max_parallel;
+	low = src->low > 0 ? src->low : max_parallel;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		jobs_err_set(err, JOBS_ETEMP, "unable to start libcurl");
 		goto out;
 	}
 	global = 1;
 	if ((m = curl_multi_init()) == NULL ||
-	    sched_init(&sc, items, n, max_per_host) == -1 ||
 	    (xs = calloc((size_t)nx, sizeof(*xs))) == NULL ||
 	    (free_slots = calloc((size_t)nx, sizeof(*free_slots))) == NULL) {
 		jobs_err_set(err, JOBS_ETEMP, "unable to start libcurl: out of memory");
@@ -985,16 +1083,36 @@ jobs_send_batch(const struct jobs_send_config *cfg,
 	}
 	rc = 0;
 	for (;;) {
-		int done = 0;
-
 		if (stop != NULL && *stop)
 			break;
+		/*
+		 * Ask for more before the queue runs dry, so claiming overlaps
+		 * sending; after a "none now", again only once all is done.
+		 */
+		if (!ended && sc.queued < low && (!wait_idle || active == 0)) {
+			if ((k = src->more(src->arg, &got)) > 0) {
+				wait_idle = 0;
+				bt.now_s = cfg->now_s > 0 ? cfg->now_s : (int64_t)time(NULL);
+				bt.mail.now_s = bt.now_s;
+				for (i = 0; i < k; i++) {
+					got[i].result = JOBS_SEND_RETRY;
+					got[i].status = 0;
+					got[i].retry_after_s = -1;
+					got[i].error[0] = '\0';
+					if (sched_add(&sc, &got[i]) == -1)
+						give_back(&bt, src, &got[i], "out of memory");
+				}
+			} else if (k < 0 || active == 0)
+				ended = 1;
+			else
+				wait_idle = 1;
+		}
 		/* Keep up to nx transfers going, reusing the handles. */
-		while (nfree > 0 && (k = sched_next(&sc, &h)) != -1) {
+		while (nfree > 0 && (it = sched_next(&sc, &h)) != NULL) {
 			struct xfer *x = free_slots[nfree - 1];
 			int r;
 
-			x->it = &items[k];
+			x->it = it;
 			x->host = h;
 			if (x->h == NULL && (x->h = curl_easy_init()) == NULL)
 				r = -1;
@@ -1008,36 +1126,43 @@ jobs_send_batch(const struct jobs_send_config *cfg,
 				continue;
 			}
 			if (r == -1) {
-				x->it->result = JOBS_SEND_RETRY;
-				set_error(&bt, x->it, "unable to set up the transfer");
+				it->result = JOBS_SEND_RETRY;
+				set_error(&bt, it, "unable to set up the transfer");
 			}
 			release(x);
 			sched_done(&sc, h);
+			src->done(src->arg, it);
 		}
-		if (active == 0)
+		if (active == 0 && ended)
 			break;
-		if (curl_multi_perform(m, &running) != CURLM_OK) {
-			unfinished = "libcurl failed mid-batch";
-			break;
-		}
-		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-			struct xfer *x;
-			char *priv = NULL;
+		if (active > 0) {
+			int done = 0;
 
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-			x = (struct xfer *)(void *)priv;
-			finish(x, msg->data.result);
-			curl_multi_remove_handle(m, x->h);
-			sched_done(&sc, x->host);
-			release(x);
-			free_slots[nfree++] = x;
-			active--;
-			done++;
+			if (curl_multi_perform(m, &running) != CURLM_OK) {
+				unfinished = "libcurl failed mid-batch";
+				break;
+			}
+			while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+				struct xfer *x;
+				char *priv = NULL;
+
+				if (msg->msg != CURLMSG_DONE)
+					continue;
+				curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+				x = (struct xfer *)(void *)priv;
+				finish(x, msg->data.result);
+				curl_multi_remove_handle(m, x->h);
+				sched_done(&sc, x->host);
+				it = x->it;
+				release(x);
+				free_slots[nfree++] = x;
+				active--;
+				done++;
+				src->done(src->arg, it);
+			}
+			if (done == 0)
+				curl_multi_poll(m, NULL, 0, 1000, NULL);
 		}
-		if (done == 0)
-			curl_multi_poll(m, NULL, 0, 1000, NULL);
 		/* At least once a second: the caller renews its leases. */
 		if (cfg->tick != NULL)
 			cfg->tick(cfg->tick_arg);
@@ -1045,16 +1170,17 @@ jobs_send_batch(const struct jobs_send_config *cfg,
 out:
 	/* Whatever did not finish: stopped, or never started. */
 	for (i = 0; i < nx && xs != NULL; i++) {
-		if (xs[i].it != NULL) {
+		if ((it = xs[i].it) != NULL) {
 			curl_multi_remove_handle(m, xs[i].h);
 			release(&xs[i]);
+			give_back(&bt, src, it, unfinished);
 		}
 		if (xs[i].h != NULL)
 			curl_easy_cleanup(xs[i].h);
 	}
-	for (i = 0; i < n; i++)
-		if (items[i].result == JOBS_SEND_RETRY && items[i].error[0] == '\0')
-			set_error(&bt, &items[i], "%s", rc == -1 ? err->msg : unfinished);
+	for (h = 0; h < sc.nhosts; h++)
+		for (k = sc.hosts[h].head; k != -1; k = sc.nodes[k].next)
+			give_back(&bt, src, sc.nodes[k].it, unfinished);
 	free(free_slots);
 	free(xs);
 	sched_free(&sc);

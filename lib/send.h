@@ -37,6 +37,7 @@ struct jobs_send_item {
 	const char *headers;	/* JSON object of extra header fields, may be NULL */
 	const char *key;	/* idempotency key */
 	int64_t created_at;	/* epoch s, for Date */
+	void *user;		/* the caller's, never touched here */
 	/* out */
 	enum jobs_send_result result;
 	long status;		/* HTTP status or SMTP reply code, 0 if none */
@@ -78,26 +79,55 @@ int jobs_send_check_config(const struct jobs_send_config *cfg,
     struct jobs_err *err);
 
 /*
- * Send the n items in parallel and fill each item's out fields: at most
- * max_parallel transfers at once and max_per_host to one host (the others
- * wait here, not in libcurl, so waiting eats no timeout and a slow host
- * does not hold up the rest), connections kept alive within the batch.
+ * How items are sent (jobs_send_stream() below): in parallel, each item's
+ * out fields filled, at most max_parallel transfers at once and
+ * max_per_host to one host (the others wait here, not in libcurl, so
+ * waiting eats no timeout and a slow host does not hold up the rest),
+ * connections kept alive for the whole stream.
  * Webhooks POST the body with Content-Type application/json unless the
  * row's headers name another, Idempotency-Key always, and the Standard
  * Webhooks headers when a secret is set (a row's field that
  * jobs_outbox_reserved_header() names makes it PERMANENT); row destinations are
  * checked against the request forgery guard (lib/net.h) on every connection,
  * redirects included.  Email items go to cfg->smtp_url (trusted, unchecked).
- *
- * When *stop becomes non-zero (a signal; stop may be NULL) the batch ends
- * early: items not finished get RETRY with error "stopped".
- *
- * Returns 0 (each item says how it went), or -1 with err when nothing could
- * be attempted (a bad cfg: JOBS_EUSAGE; libcurl failed to start: JOBS_ETEMP);
- * every item is then RETRY with the reason.
  */
-int jobs_send_batch(const struct jobs_send_config *cfg,
-    struct jobs_send_item *items, int n, volatile sig_atomic_t *stop,
+
+/* Where jobs_send_stream() gets its items and gives them back. */
+struct jobs_send_source {
+	/*
+	 * More items: point *items at an array of them and return how many,
+	 * 0 when there are none now, -1 to end the stream (nothing is asked
+	 * after that).  Called when fewer than low items wait to start;
+	 * after a 0, again only once every transfer has finished, and a
+	 * second 0 then ends the stream.  The items are the caller's and
+	 * must outlive their done() call; their out fields are reset here.
+	 */
+	int (*more)(void *arg, struct jobs_send_item **items);
+	/*
+	 * One item is finished, its out fields filled: called exactly once
+	 * for every item more() gave, sent or not (stopped ones are RETRY
+	 * "stopped"), before jobs_send_stream() returns.  The sender never
+	 * touches it again; the caller may free it.
+	 */
+	void (*done)(void *arg, struct jobs_send_item *it);
+	void *arg;
+	int low;	/* ask for more below this many waiting; 0: max_parallel */
+};
+
+/*
+ * Send items as they come: one libcurl multi handle, its
+ * connections and its per-host queues for the whole stream, items taken
+ * from src->more() while others are in flight, each handed back through
+ * src->done() as soon as it finishes, so the caller can book results
+ * while the sender keeps sending.  Ends when more() has no more and all
+ * is done, or when *stop becomes non-zero (the rest then come back RETRY
+ * "stopped").  cfg->tick runs at least once a second throughout.
+ *
+ * Returns 0, or -1 with err when the stream could not start (a bad cfg:
+ * JOBS_EUSAGE; libcurl: JOBS_ETEMP); more() is then never called.
+ */
+int jobs_send_stream(const struct jobs_send_config *cfg,
+    const struct jobs_send_source *src, volatile sig_atomic_t *stop,
     struct jobs_err *err);
 
 #endif
