@@ -34,6 +34,9 @@ jobs_spool_root(const char *config_dir, const char *ledger_path, char *buf,
 	return 0;
 }
 
+/* The six characters mkostemp() replaces. */
+static const char mkstemp_template[] = { 'X', 'X', 'X', 'X', 'X', 'X', '\0' };
+
 int
 jobs_spool_write(const char *dir, int64_t id, const char *key, const char *ext,
     const char *data, size_t len, struct jobs_err *err)
@@ -50,8 +53,8 @@ jobs_spool_write(const char *dir, int64_t id, const char *key, const char *ext,
 	}
 	if (snprintf(path, sizeof(path), "%s/%lld-%016llx.%s", dir, (long long)id,
 	    (unsigned long long)h, ext) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%lld-%016llx.XXXXXX", dir, (long long)id,
-	    (unsigned long long)h) >= (int)sizeof(tmp))
+	    snprintf(tmp, sizeof(tmp), "%s/.%lld-%016llx.%s", dir, (long long)id,
+	    (unsigned long long)h, mkstemp_template) >= (int)sizeof(tmp))
 		return jobs_err_set(err, JOBS_EUSAGE, "spool path too long");
 	if (jobs_fs_mkdirs(dir, 0700, err) < 0)
 		return -1;
