@@ -1016,7 +1016,6 @@ pause_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
 	struct pause *p = arg;
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (jobs_db_prepare(db, "INSERT INTO jobs (name, paused, paused_reason,"
 	    " paused_by, paused_at, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5,"
@@ -1032,9 +1031,7 @@ pause_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_int64(st, 5, p->now);
 	sqlite3_bind_text(st, 6, jobs_registry_find(p->job) ? "program" : "command",
 	    -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+	return jobs_db_done(db, st, err);
 }
 
 static int

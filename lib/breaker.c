@@ -77,7 +77,6 @@ record_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
 	struct record *r = arg;
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (jobs_db_prepare(db, r->ok ?
 	    "INSERT INTO breakers (host, state, failures, updated_at) VALUES"
@@ -97,9 +96,7 @@ record_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		sqlite3_bind_int(st, 3, r->failed);
 		sqlite3_bind_int(st, 4, r->cfg->failures);
 	}
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+	return jobs_db_done(db, st, err);
 }
 
 int
@@ -152,9 +149,7 @@ take_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 2, tokens - b->granted);
 	sqlite3_bind_int64(st, 3, b->now_ms);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+	return jobs_db_done(db, st, err);
 }
 
 int
@@ -173,7 +168,6 @@ give_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
 	struct bucket *b = arg;
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (jobs_db_prepare(db, "UPDATE rate_limits SET tokens = min(tokens + ?2,"
 	    " ?3) WHERE name = ?1", &st, err) < 0)
@@ -181,9 +175,7 @@ give_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_text(st, 1, b->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, b->want);
 	sqlite3_bind_double(st, 3, b->burst);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+	return jobs_db_done(db, st, err);
 }
 
 int

@@ -104,6 +104,17 @@ jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
 }
 
 int
+jobs_db_done(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return jobs_db_fail(db, "unable to write", err);
+	return 0;
+}
+
+int
 jobs_db_exec(struct jobs_db *db, const char *sql, struct jobs_err *err)
 {
 	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)

@@ -70,6 +70,12 @@ int jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
 /* Describe the handle's last error in err (code from the SQLite result). */
 int jobs_db_fail(struct jobs_db *db, const char *what, struct jobs_err *err);
 
+/*
+ * Step a prepared write once and finalize it: 0 when it ran (SQLITE_DONE,
+ * or a first row of RETURNING), -1 with err.  st is always finalized.
+ */
+int jobs_db_done(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err);
+
 /* Run SQL without results (no bound values); -1 with err. */
 int jobs_db_exec(struct jobs_db *db, const char *sql, struct jobs_err *err);
 

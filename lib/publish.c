@@ -24,7 +24,6 @@ event(struct jobs_db *db, int64_t post, int64_t at, const char *status,
     const char *detail, struct jobs_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (jobs_db_prepare(db, "INSERT INTO publish_events (post_id, at, status,"
 	    " detail) VALUES (?, ?, ?, ?)", &st, err) < 0)
@@ -33,9 +32,7 @@ event(struct jobs_db *db, int64_t post, int64_t at, const char *status,
 	sqlite3_bind_int64(st, 2, at);
 	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
 	jobs_db_bind_text(st, 4, detail);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+	return jobs_db_done(db, st, err);
 }
 
 static int
@@ -43,7 +40,6 @@ set_post(struct jobs_db *db, int64_t id, const char *status, const char *error,
     int64_t published_at, int attempts, struct jobs_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (jobs_db_prepare(db, "UPDATE posts SET status = ?2, last_error = ?3,"
 	    " published_at = ?4, attempts = max(attempts, ?5) WHERE id = ?1", &st,
@@ -55,9 +51,7 @@ set_post(struct jobs_db *db, int64_t id, const char *status, const char *error,
 	if (published_at > 0)
 		sqlite3_bind_int64(st, 4, published_at);
 	sqlite3_bind_int(st, 5, attempts);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : jobs_db_fail(db, "unable to write", err);
+	return jobs_db_done(db, st, err);
 }
 
 static void

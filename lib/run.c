@@ -171,17 +171,6 @@ struct start {
 };
 
 static int
-step_done(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return jobs_db_fail(db, "unable to write", err);
-	return 0;
-}
-
-static int
 start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
 	struct start *s = arg;
@@ -268,7 +257,7 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		sqlite3_bind_int64(st, i++, c->timeout_ms);
 	else
 		sqlite3_bind_null(st, i++);
-	if (step_done(db, st, err) < 0)
+	if (jobs_db_done(db, st, err) < 0)
 		return -1;
 	c->id = sqlite3_last_insert_rowid(db->h);
 
@@ -282,7 +271,7 @@ start_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		sqlite3_bind_text(st, 2, o->schedule, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, o->tz ? o->tz : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, c->started_ms);
-		if (step_done(db, st, err) < 0)
+		if (jobs_db_done(db, st, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -303,7 +292,7 @@ jobs_run_abandon(struct jobs_db *db, const char *job, int64_t max_id,
 	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, max_id);
 	sqlite3_bind_int64(st, 3, at_ms);
-	if (step_done(db, st, err) < 0)
+	if (jobs_db_done(db, st, err) < 0)
 		return -1;
 	return sqlite3_changes(db->h);
 }
@@ -450,7 +439,7 @@ finish_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	bind_capture(f, st, 10, c->out, f->out_tail);
 	bind_capture(f, st, 13, c->err, f->err_tail);
 	sqlite3_bind_int64(st, 16, c->id);
-	return step_done(db, st, err);
+	return jobs_db_done(db, st, err);
 }
 
 int
@@ -511,7 +500,7 @@ log_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_int64(st, 3, jobs_clock_now_ms());
 	sqlite3_bind_text(st, 4, jobs_level_name(l->level), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, l->msg, -1, SQLITE_STATIC);
-	return step_done(db, st, err);
+	return jobs_db_done(db, st, err);
 }
 
 static void
