@@ -43,7 +43,7 @@ CURL_CFLAGS = $(shell pkg-config --cflags libcurl libcrypto)
 CURL_LIBS = $(shell pkg-config --libs libcurl libcrypto)
 
 # Only the programs that send link libcurl (DESIGN §3: it costs ~5 ms an exec).
-CURL_PROGS := jobs-ping jobs-deliver
+CURL_PROGS := jobs-ping jobs-deliver jobs-respond
 PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/jobs-*.c))
 LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(wildcard lib/*.c)) \
 	$(BUILD)/lib/schema_sql.o

@@ -175,3 +175,76 @@ CREATE TABLE IF NOT EXISTS publish_events (
 	detail		TEXT
 );
 CREATE INDEX IF NOT EXISTS publish_events_post ON publish_events (post_id, id);
+
+-- The feedback pipeline (jobs-alerts, jobs-stats, jobs-respond,
+-- jobs-report).  The application owns venues, customers and feedback; the
+-- jobs write alerts, responses, computed_stats and reports.
+CREATE TABLE IF NOT EXISTS venues (
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL,
+	timezone	TEXT NOT NULL DEFAULT 'UTC',	-- IANA zone: Australia/Sydney
+	manager_email	TEXT,
+	settings	TEXT NOT NULL DEFAULT '{}'	-- JSON object (jobs-schema(5))
+);
+CREATE TABLE IF NOT EXISTS customers (
+	id		INTEGER PRIMARY KEY,
+	email		TEXT,
+	name		TEXT,
+	lifetime_value	REAL NOT NULL DEFAULT 0
+);
+-- AUTOINCREMENT: jobs-alerts' watermark is an id, and an id must never be
+-- handed out twice (a deleted last row's id would be, without it).
+CREATE TABLE IF NOT EXISTS feedback (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	venue_id	INTEGER NOT NULL,
+	customer_id	INTEGER,
+	rating		INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+	comment		TEXT NOT NULL DEFAULT '',
+	created_at	INTEGER NOT NULL	-- epoch s
+);
+CREATE INDEX IF NOT EXISTS feedback_venue ON feedback (venue_id, created_at);
+CREATE INDEX IF NOT EXISTS feedback_customer ON feedback (customer_id, created_at)
+	WHERE customer_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS alerts (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	venue_id	INTEGER NOT NULL,
+	feedback_id	INTEGER,
+	level		TEXT NOT NULL CHECK (level IN ('critical', 'high', 'medium',
+			'low', 'info')),
+	rule		TEXT NOT NULL,
+	title		TEXT NOT NULL,
+	description	TEXT NOT NULL DEFAULT '',
+	detected_at	INTEGER NOT NULL,	-- epoch s
+	is_read		INTEGER NOT NULL DEFAULT 0,
+	acknowledged_by	TEXT,
+	acknowledged_at	INTEGER,		-- epoch s
+	UNIQUE (feedback_id, rule)
+);
+CREATE INDEX IF NOT EXISTS alerts_venue ON alerts (venue_id, detected_at);
+CREATE TABLE IF NOT EXISTS responses (
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
+	feedback_id	INTEGER NOT NULL,
+	venue_id	INTEGER NOT NULL,
+	body		TEXT NOT NULL,
+	status		TEXT NOT NULL DEFAULT 'generated' CHECK (status IN
+			('generated', 'pending_approval', 'approved', 'auto_approved',
+			'sent', 'failed', 'cancelled')),
+	created_at	INTEGER NOT NULL,	-- epoch s
+	scheduled_send_at INTEGER,		-- epoch s
+	sent_at		INTEGER			-- epoch s
+);
+CREATE INDEX IF NOT EXISTS responses_feedback ON responses (feedback_id);
+CREATE INDEX IF NOT EXISTS responses_venue ON responses (venue_id, status);
+CREATE TABLE IF NOT EXISTS computed_stats (
+	venue_id	INTEGER NOT NULL,
+	computed_at	INTEGER NOT NULL,	-- epoch s
+	stats		TEXT NOT NULL,		-- JSON object
+	PRIMARY KEY (venue_id, computed_at)
+);
+CREATE TABLE IF NOT EXISTS reports (
+	venue_id	INTEGER NOT NULL,
+	day		TEXT NOT NULL,		-- YYYY-MM-DD in the venue's zone
+	created_at	INTEGER NOT NULL,	-- epoch s
+	report		TEXT NOT NULL,		-- JSON object
+	PRIMARY KEY (venue_id, day)
+);

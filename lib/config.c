@@ -15,7 +15,8 @@
 
 /* Top-level keys this version knows; a typo is an error, not a default. */
 static const char *const known_keys[] = { "retention", "jobs", "spool_dir",
-    "smtp", "webhook", "allow_networks", "delivery", NULL };
+    "smtp", "webhook", "allow_networks", "delivery", "alerts", "model",
+    "respond", NULL };
 
 static int
 known(const char *key)
@@ -54,6 +55,14 @@ static const char *const webhook_keys[] = { "secret_file", NULL };
 static const char *const delivery_keys[] = { "timeout", "connect_timeout",
     "parallel", "per_host", "breaker_failures", "breaker_cooldown",
     "rate_limits", "batch", NULL };
+/* The feedback pipeline: jobs-alerts, the model jobs-respond asks, jobs-respond. */
+static const char *const alerts_keys[] = { "critical_keywords",
+    "warning_keywords", "low_rating", "high_value", "repeat_count",
+    "repeat_window", "disabled_rules", NULL };
+static const char *const model_keys[] = { "url", "model", "api_key_file",
+    "timeout", "max_reply", NULL };
+static const char *const respond_keys[] = { "lookback", "per_minute",
+    "breaker_failures", "breaker_cooldown", "max_attempts", "prompt", NULL };
 
 /* A section, if present, is an object of known keys. */
 static int
@@ -108,7 +117,8 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 			    strcmp(r->string, "failures") == 0 ||
 			    strcmp(r->string, "logs") == 0 ||
 			    strcmp(r->string, "skipped") == 0 ||
-			    strcmp(r->string, "outbox") == 0)
+			    strcmp(r->string, "outbox") == 0 ||
+			    strcmp(r->string, "computed_stats") == 0)
 				rc = jobs_config_duration(it, r->string, &v, err);
 			else
 				rc = jobs_err_set(err, JOBS_EUSAGE, "config %s: unknown"
@@ -122,7 +132,10 @@ validate(const struct jobs_config *c, const char *path, struct jobs_err *err)
 		    " path", path);
 	if (section_keys(c, "smtp", smtp_keys, path, err) < 0 ||
 	    section_keys(c, "webhook", webhook_keys, path, err) < 0 ||
-	    section_keys(c, "delivery", delivery_keys, path, err) < 0)
+	    section_keys(c, "delivery", delivery_keys, path, err) < 0 ||
+	    section_keys(c, "alerts", alerts_keys, path, err) < 0 ||
+	    section_keys(c, "model", model_keys, path, err) < 0 ||
+	    section_keys(c, "respond", respond_keys, path, err) < 0)
 		return -1;
 	if ((it = jobs_config_section(c, "allow_networks")) && !cJSON_IsString(it) &&
 	    !cJSON_IsArray(it))

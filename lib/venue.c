@@ -1,0 +1,138 @@
+#include <stddef.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "venue.h"
+
+static const char *const level_names[] = { "info", "low", "medium", "high",
+    "critical" };
+
+const char *
+jobs_venue_level_name(int level)
+{
+	if (level < JOBS_ALERT_INFO || level > JOBS_ALERT_CRITICAL)
+		return "info";
+	return level_names[level];
+}
+
+int
+jobs_venue_level_parse(const char *s)
+{
+	int i;
+
+	for (i = JOBS_ALERT_INFO; s && i <= JOBS_ALERT_CRITICAL; i++)
+		if (strcmp(level_names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+void
+jobs_venue_settings_default(struct jobs_venue_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->auto_send_delay_minutes = 30;
+	s->require_approval = 1;
+	s->notify_level = JOBS_ALERT_HIGH;
+}
+
+/* A boolean key: 1 set, 0 absent or null, -1 wrong type. */
+static int
+boolean(const cJSON *o, const char *key, int *v)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (it == NULL || cJSON_IsNull(it))
+		return 0;
+	if (cJSON_IsBool(it))
+		*v = cJSON_IsTrue(it);
+	else if (cJSON_IsNumber(it) && (it->valuedouble == 0 || it->valuedouble == 1))
+		*v = it->valuedouble == 1;
+	else
+		return -1;
+	return 1;
+}
+
+static int
+bad(struct jobs_venue_settings *s, struct jobs_err *err, const char *what)
+{
+	jobs_venue_settings_default(s);
+	return jobs_err_set(err, JOBS_EUSAGE, "settings: %s", what);
+}
+
+int
+jobs_venue_settings_parse(const char *json, struct jobs_venue_settings *s,
+    struct jobs_err *err)
+{
+	static const struct { const char *key; size_t off; } flags[] = {
+		{ "ai_generation_enabled",
+		    offsetof(struct jobs_venue_settings, ai_generation_enabled) },
+		{ "auto_generate_responses",
+		    offsetof(struct jobs_venue_settings, auto_generate_responses) },
+		{ "auto_send_enabled",
+		    offsetof(struct jobs_venue_settings, auto_send_enabled) },
+		{ "require_approval",
+		    offsetof(struct jobs_venue_settings, require_approval) },
+	};
+	const cJSON *it;
+	cJSON *o;
+	size_t i;
+	int rc = -1;
+
+	jobs_venue_settings_default(s);
+	if (json == NULL || *json == '\0')
+		return 0;
+	if ((o = cJSON_Parse(json)) == NULL)
+		return bad(s, err, "not valid JSON");
+	if (!cJSON_IsObject(o)) {
+		bad(s, err, "want a JSON object");
+		goto out;
+	}
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (boolean(o, flags[i].key, (int *)(void *)((char *)s +
+		    flags[i].off)) < 0) {
+			jobs_venue_settings_default(s);
+			jobs_err_set(err, JOBS_EUSAGE, "settings: %s: want true or"
+			    " false", flags[i].key);
+			goto out;
+		}
+	it = cJSON_GetObjectItemCaseSensitive(o, "auto_send_delay_minutes");
+	if (it && !cJSON_IsNull(it)) {
+		if (!cJSON_IsNumber(it) || it->valuedouble < 0 ||
+		    it->valuedouble > 525600 ||
+		    it->valuedouble != (double)(int64_t)it->valuedouble) {
+			bad(s, err, "auto_send_delay_minutes: want whole minutes,"
+			    " 0 to 525600");
+			goto out;
+		}
+		s->auto_send_delay_minutes = (int64_t)it->valuedouble;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(o, "notify_level");
+	if (it && !cJSON_IsNull(it)) {
+		int l = cJSON_IsString(it) ? jobs_venue_level_parse(it->valuestring) : -1;
+
+		if (l < 0) {
+			bad(s, err, "notify_level: want critical, high, medium, low"
+			    " or info");
+			goto out;
+		}
+		s->notify_level = l;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(o, "notify_webhook");
+	if (it && !cJSON_IsNull(it) && !(cJSON_IsString(it) &&
+	    *it->valuestring == '\0')) {
+		const char *u = cJSON_IsString(it) ? it->valuestring : "";
+
+		if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+		    strlen(u) >= sizeof(s->notify_webhook)) {
+			bad(s, err, "notify_webhook: want an http:// or https:// URL");
+			goto out;
+		}
+		memcpy(s->notify_webhook, u, strlen(u) + 1);
+	}
+	rc = 0;
+out:
+	cJSON_Delete(o);
+	return rc;
+}
