@@ -202,7 +202,9 @@ CREATE TABLE IF NOT EXISTS feedback (
 	comment		TEXT NOT NULL DEFAULT '',
 	created_at	INTEGER NOT NULL	-- epoch s
 );
-CREATE INDEX IF NOT EXISTS feedback_venue ON feedback (venue_id, created_at);
+-- Covering for the statistics: counts and ratings by venue and time.
+CREATE INDEX IF NOT EXISTS feedback_venue ON feedback (venue_id, created_at,
+	rating);
 CREATE INDEX IF NOT EXISTS feedback_customer ON feedback (customer_id, created_at)
 	WHERE customer_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS alerts (
@@ -214,6 +216,8 @@ CREATE TABLE IF NOT EXISTS alerts (
 	rule		TEXT NOT NULL,
 	title		TEXT NOT NULL,
 	description	TEXT NOT NULL DEFAULT '',
+	matched		TEXT,			-- keyword rules: the keywords found,
+						-- comma-separated
 	detected_at	INTEGER NOT NULL,	-- epoch s
 	is_read		INTEGER NOT NULL DEFAULT 0,
 	acknowledged_by	TEXT,

@@ -61,7 +61,7 @@ static const char *const alerts_keys[] = { "critical_keywords",
     "repeat_window", "disabled_rules", NULL };
 static const char *const model_keys[] = { "url", "model", "api_key_file",
     "timeout", "max_reply", NULL };
-static const char *const respond_keys[] = { "lookback", "per_minute",
+static const char *const respond_keys[] = { "lookback", "rate_limit",
     "breaker_failures", "breaker_cooldown", "max_attempts", "prompt", NULL };
 
 /* A section, if present, is an object of known keys. */

@@ -270,33 +270,59 @@ enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	return 0;
 }
 
+/* Check m and fill e for enqueue_tx(); key is room for a random key. */
+static int
+enqueue_setup(struct enqueue *e, const struct jobs_outbox_msg *m,
+    const char *spool_root, int64_t now_s, char key[40], struct jobs_err *err)
+{
+	unsigned char rnd[16];
+	int i;
+
+	if (jobs_outbox_check(m, spool_root, err) < 0)
+		return -1;
+	memset(e, 0, sizeof(*e));
+	e->m = m;
+	e->now_s = now_s;
+	e->channel = jobs_outbox_channel(m->destination);
+	e->key = m->key;
+	if (e->key == NULL) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return jobs_err_set(err, JOBS_ETEMP, "no randomness for a key");
+		for (i = 0; i < 16; i++)
+			snprintf(key + 2 * i, 3, "%02x", rnd[i]);
+		e->key = key;
+	}
+	payload_hash(e->channel, m->destination, m->subject, m->body,
+	    m->headers ? m->headers : "{}", e->hash);
+	return 0;
+}
+
 int
 jobs_outbox_enqueue(struct jobs_db *app, const struct jobs_outbox_msg *m,
     const char *spool_root, int64_t now_s, int64_t *id, int *existing,
     struct jobs_err *err)
 {
 	struct enqueue e;
-	unsigned char rnd[16];
 	char key[40];
-	int i;
 
-	if (jobs_outbox_check(m, spool_root, err) < 0)
+	if (enqueue_setup(&e, m, spool_root, now_s, key, err) < 0 ||
+	    jobs_db_tx(app, enqueue_tx, &e, err) < 0)
 		return -1;
-	memset(&e, 0, sizeof(e));
-	e.m = m;
-	e.now_s = now_s;
-	e.channel = jobs_outbox_channel(m->destination);
-	e.key = m->key;
-	if (e.key == NULL) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return jobs_err_set(err, JOBS_ETEMP, "no randomness for a key");
-		for (i = 0; i < 16; i++)
-			snprintf(key + 2 * i, 3, "%02x", rnd[i]);
-		e.key = key;
-	}
-	payload_hash(e.channel, m->destination, m->subject, m->body,
-	    m->headers ? m->headers : "{}", e.hash);
-	if (jobs_db_tx(app, enqueue_tx, &e, err) < 0)
+	*id = e.id;
+	*existing = e.existing;
+	return 0;
+}
+
+int
+jobs_outbox_enqueue_in(struct jobs_db *app, const struct jobs_outbox_msg *m,
+    const char *spool_root, int64_t now_s, int64_t *id, int *existing,
+    struct jobs_err *err)
+{
+	struct enqueue e;
+	char key[40];
+
+	if (enqueue_setup(&e, m, spool_root, now_s, key, err) < 0 ||
+	    enqueue_tx(app, &e, err) < 0)
 		return -1;
 	*id = e.id;
 	*existing = e.existing;

@@ -73,6 +73,15 @@ int jobs_outbox_enqueue(struct jobs_db *app, const struct jobs_outbox_msg *m,
     const char *spool_root, int64_t now_s, int64_t *id, int *existing,
     struct jobs_err *err);
 
+/*
+ * The same inside the caller's transaction (jobs_db_tx()), so that a job
+ * queues its messages in the transaction that records why: they commit,
+ * or roll back, together.
+ */
+int jobs_outbox_enqueue_in(struct jobs_db *app, const struct jobs_outbox_msg *m,
+    const char *spool_root, int64_t now_s, int64_t *id, int *existing,
+    struct jobs_err *err);
+
 /* A claimed row: owned strings, freed by jobs_outbox_free(). */
 struct jobs_outbox_row {
 	int64_t id;
