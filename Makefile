@@ -40,7 +40,7 @@ DEP_LIBS = $(if $(and $(filter 1,$(SQLITE_STATIC)),$(SQLITE_A)),\
 	$(SQLITE_A) $(filter-out -lsqlite3,$(shell pkg-config --static --libs sqlite3)),\
 	$(shell pkg-config --libs sqlite3)) $(shell pkg-config --libs libcjson)
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl libcrypto)
-CURL_LIBS = $(shell pkg-config --libs libcurl libcrypto)
+CURL_LIBS = $(shell pkg-config --libs libcurl libcrypto) -pthread
 
 # Only the programs that send link libcurl (DESIGN §3: it costs ~5 ms an exec).
 CURL_PROGS := jobs-ping jobs-deliver jobs-respond

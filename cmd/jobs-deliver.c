@@ -4,6 +4,7 @@
  * configured) into the spool.  Claim, send outside any transaction,
  * acknowledge while the lease holds; at least once.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,6 @@
 #endif
 
 #define BATCH 500	/* rows a claim: fewer commits (FULL sync) */
-#define ACK_GROUP 64	/* results booked in one commit, at most... */
-#define ACK_MS 20	/* ...and no later than this after the first */
 #define DEAD_SHOWN 10
 
 struct grant {
@@ -56,10 +55,39 @@ struct tally {
 	int ok, failed;
 };
 
-/* A finished row waiting for the next group commit. */
+/* A finished row: waiting to be booked, then booked (ack says how). */
 struct booked {
 	struct claimed *cl;
 	int i;
+	struct jobs_outbox_ack ack;
+};
+
+/* A growable list of them. */
+struct books {
+	struct booked *v;
+	int n, cap;
+};
+
+/*
+ * The booker: a thread with its own connection to the application
+ * database that records results while the sending goes on, in as few
+ * commits as the rate needs (whatever finished during the last commit
+ * goes in the next: a group commit).  It never touches the ledger; what
+ * it booked goes back to the main thread, which logs and counts.
+ */
+struct booker {
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct books todo, done;	/* main -> booker, booker -> main */
+	int busy;			/* booking what it took from todo */
+	pthread_cond_t idle;		/* signalled when a booking ends */
+	int quit, failed;
+	struct jobs_err err;
+	struct jobs_db *db;
+	const char *token;
+	pthread_mutex_t *write;		/* one writer at a time in this process */
 };
 
 struct deliver {
@@ -78,9 +106,9 @@ struct deliver {
 	int64_t left;		/* rows this run may still claim */
 	int failed;		/* the app database failed: the run fails */
 	struct claimed *claims;
-	struct booked pend[ACK_GROUP];
-	int npend;
-	int64_t pend_ms;	/* when the oldest of pend finished */
+	struct booker bk;
+	int idle;		/* more() said 0: nothing is in flight */
+	pthread_mutex_t write;	/* held by whoever writes the app database */
 	struct tally *tally;
 	int ntally;
 	int64_t sent, retried, dead, lost, spooled;
@@ -336,68 +364,152 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 	}
 }
 
+static int
+books_add(struct books *b, const struct booked *x)
+{
+	if (b->n == b->cap) {
+		int cap = b->cap ? 2 * b->cap : 256;
+		struct booked *v = realloc(b->v, (size_t)cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *x;
+	return 0;
+}
+
+/* The booker's loop: take what finished, book it, hand it back. */
+static void *
+booker_main(void *arg)
+{
+	struct booker *bk = arg;
+	struct books mine = { NULL, 0, 0 }, t;
+	struct jobs_outbox_ack *acks = NULL;
+	int cap = 0, i, rc;
+
+	pthread_mutex_lock(&bk->mu);
+	for (;;) {
+		while (bk->todo.n == 0 && !bk->quit)
+			pthread_cond_wait(&bk->cv, &bk->mu);
+		if (bk->todo.n == 0)
+			break;
+		t = bk->todo;
+		bk->todo = mine;
+		mine = t;
+		bk->busy = 1;
+		pthread_mutex_unlock(&bk->mu);
+		if (mine.n > cap) {
+			struct jobs_outbox_ack *more = realloc(acks, (size_t)mine.cap *
+			    sizeof(*acks));
+
+			if (more != NULL) {
+				acks = more;
+				cap = mine.cap;
+			}
+		}
+		rc = -1;
+		if (mine.n <= cap) {
+			for (i = 0; i < mine.n; i++)
+				acks[i] = mine.v[i].ack;
+			pthread_mutex_lock(bk->write);
+			rc = jobs_outbox_ack(bk->db, acks, mine.n, bk->token,
+			    jobs_clock_now_ms(), &bk->err);
+			pthread_mutex_unlock(bk->write);
+			for (i = 0; i < mine.n; i++)
+				mine.v[i].ack = acks[i];
+		} else
+			jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+		pthread_mutex_lock(&bk->mu);
+		bk->busy = 0;
+		pthread_cond_broadcast(&bk->idle);
+		if (rc < 0) {
+			/* Unbooked rows keep their lease and go back when it ends. */
+			bk->failed = 1;
+			mine.n = 0;
+			break;
+		}
+		for (i = 0; i < mine.n; i++)
+			if (books_add(&bk->done, &mine.v[i]) < 0) {
+				jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+				bk->failed = 1;
+				break;
+			}
+		mine.n = 0;
+		if (bk->failed)
+			break;
+	}
+	bk->busy = 0;
+	pthread_cond_broadcast(&bk->idle);
+	pthread_mutex_unlock(&bk->mu);
+	free(mine.v);
+	free(acks);
+	return NULL;
+}
+
 /*
- * Book the finished rows in one short transaction, while the lease is
- * ours; count the hosts' answers for their breakers (record_breakers());
- * free the claims whose rows are all booked.
+ * Wait until the booker has booked everything handed to it (or failed):
+ * when the sender is idle, so that the next claim sees every result
+ * (a breaker's probe, the row an ordering key waits for).
  */
 static void
-flush(struct deliver *d)
+booker_drain(struct deliver *d)
 {
-	struct jobs_outbox_ack acks[ACK_GROUP];
-	struct jobs_err err = { 0, "" };
-	int i, j, n = d->npend, booked;
+	pthread_mutex_lock(&d->bk.mu);
+	while (d->bk.started && !d->bk.failed && (d->bk.todo.n > 0 || d->bk.busy))
+		pthread_cond_wait(&d->bk.idle, &d->bk.mu);
+	pthread_mutex_unlock(&d->bk.mu);
+}
 
-	if (n == 0)
-		return;
-	for (i = 0; i < n; i++) {
-		const struct jobs_outbox_row *r = &d->pend[i].cl->rows[d->pend[i].i];
-		struct jobs_send_item *it = &d->pend[i].cl->items[d->pend[i].i];
+/*
+ * Back on the main thread: count and log what the booker booked, count
+ * the hosts' answers for their breakers (record_breakers()), free the
+ * claims whose rows are all booked.  A booker that failed fails the run.
+ */
+static void
+settle(struct deliver *d)
+{
+	struct books b;
+	int i, j;
 
-		memset(&acks[i], 0, sizeof(acks[i]));
-		acks[i].id = r->id;
-		acks[i].attempts = r->attempts;
-		acks[i].max_attempts = r->max_attempts;
-		acks[i].retry_after_s = it->retry_after_s;
-		acks[i].outcome = it->result == JOBS_SEND_OK ? JOBS_OUTBOX_SENT :
-		    it->result == JOBS_SEND_RETRY ? JOBS_OUTBOX_RETRY :
-		    JOBS_OUTBOX_DEAD;
-		acks[i].error = it->result == JOBS_SEND_OK ? NULL : it->error;
-	}
-	booked = jobs_outbox_ack(d->c->app, acks, n, d->token, jobs_clock_now_ms(),
-	    &err) == 0;
-	if (!booked && !d->failed) {
-		/* Unbooked rows keep their lease and go back when it ends. */
-		jobs_run_error(d->c, "%s", err.msg);
+	pthread_mutex_lock(&d->bk.mu);
+	b = d->bk.done;
+	d->bk.done.v = NULL;
+	d->bk.done.n = d->bk.done.cap = 0;
+	if (d->bk.failed && !d->failed) {
+		jobs_run_error(d->c, "%s", d->bk.err.msg);
 		d->failed = 1;
 		d->stop = 1;
 	}
-	for (i = 0; i < n && booked; i++) {
-		const struct jobs_outbox_row *r = &d->pend[i].cl->rows[d->pend[i].i];
+	pthread_mutex_unlock(&d->bk.mu);
+	for (i = 0; i < b.n; i++) {
+		const struct jobs_outbox_ack *k = &b.v[i].ack;
+		const struct jobs_outbox_row *r = &b.v[i].cl->rows[b.v[i].i];
 
-		if (acks[i].lease_lost) {
+		if (k->lease_lost) {
 			d->lost++;
 			jobs_log(d->c, JOBS_WARN, "row %lld: the lease ran out before the"
-			    " result was recorded; another run has it", (long long)acks[i].id);
-		} else if (acks[i].outcome == JOBS_OUTBOX_SENT)
+			    " result was recorded; another run has it", (long long)k->id);
+		} else if (k->outcome == JOBS_OUTBOX_SENT)
 			d->sent++;
-		else if (acks[i].went_dead) {
+		else if (k->went_dead) {
 			d->dead++;
 			if (d->dead <= DEAD_SHOWN)
 				jobs_log(d->c, JOBS_WARN, "row %lld (%s%s%s) is dead: %s",
-				    (long long)acks[i].id, r->channel,
+				    (long long)k->id, r->channel,
 				    r->host[0] ? " to " : "", r->host,
-				    acks[i].error ? acks[i].error : "failed");
+				    k->error ? k->error : "failed");
 		} else {
 			d->retried++;
 			jobs_log(d->c, JOBS_INFO, "row %lld: %s; retrying later",
-			    (long long)acks[i].id, acks[i].error ? acks[i].error : "failed");
+			    (long long)k->id, k->error ? k->error : "failed");
 		}
 	}
 	/* The breakers learn from the hosts' answers (not from 4xx). */
-	for (i = 0; i < n && booked; i++) {
-		const char *host = d->pend[i].cl->rows[d->pend[i].i].host;
-		enum jobs_send_result res = d->pend[i].cl->items[d->pend[i].i].result;
+	for (i = 0; i < b.n; i++) {
+		const char *host = b.v[i].cl->rows[b.v[i].i].host;
+		enum jobs_send_result res = b.v[i].cl->items[b.v[i].i].result;
 		struct tally *t;
 
 		if (host[0] == '\0' || res == JOBS_SEND_PERMANENT)
@@ -415,8 +527,8 @@ flush(struct deliver *d)
 		d->tally[j].ok += res == JOBS_SEND_OK;
 		d->tally[j].failed += res == JOBS_SEND_RETRY;
 	}
-	for (i = 0; i < n; i++) {
-		struct claimed *cl = d->pend[i].cl;
+	for (i = 0; i < b.n; i++) {
+		struct claimed *cl = b.v[i].cl;
 
 		if (--cl->open > 0)
 			continue;
@@ -430,7 +542,7 @@ flush(struct deliver *d)
 		free(cl->items);
 		free(cl);
 	}
-	d->npend = 0;
+	free(b.v);
 }
 
 /*
@@ -451,16 +563,31 @@ record_breakers(struct deliver *d)
 	d->ntally = 0;
 }
 
-/* Row i of cl is finished: booked with the next group. */
+/* Row i of cl is finished: to the booker. */
 static void
 book(struct deliver *d, struct claimed *cl, int i)
 {
-	if (d->npend == 0)
-		d->pend_ms = jobs_clock_now_ms();
-	d->pend[d->npend].cl = cl;
-	d->pend[d->npend].i = i;
-	if (++d->npend == ACK_GROUP)
-		flush(d);
+	const struct jobs_outbox_row *r = &cl->rows[i];
+	const struct jobs_send_item *it = &cl->items[i];
+	struct booked x;
+
+	memset(&x, 0, sizeof(x));
+	x.cl = cl;
+	x.i = i;
+	x.ack.id = r->id;
+	x.ack.attempts = r->attempts;
+	x.ack.max_attempts = r->max_attempts;
+	x.ack.retry_after_s = it->retry_after_s;
+	x.ack.outcome = it->result == JOBS_SEND_OK ? JOBS_OUTBOX_SENT :
+	    it->result == JOBS_SEND_RETRY ? JOBS_OUTBOX_RETRY : JOBS_OUTBOX_DEAD;
+	x.ack.error = it->result == JOBS_SEND_OK ? NULL : it->error;
+	pthread_mutex_lock(&d->bk.mu);
+	if (books_add(&d->bk.todo, &x) < 0 && !d->bk.failed) {
+		jobs_err_set(&d->bk.err, JOBS_ETEMP, "out of memory");
+		d->bk.failed = 1;
+	}
+	pthread_cond_signal(&d->bk.cv);
+	pthread_mutex_unlock(&d->bk.mu);
 }
 
 /* The sender is done with a transfer. */
@@ -493,14 +620,22 @@ more(void *arg, struct jobs_send_item **items)
 			d->stop = 1;
 			return -1;
 		}
-		/* What is finished first: the claim sees its results and breakers. */
-		flush(d);
+		/*
+		 * What is booked first: the claim sees its breakers.  When
+		 * nothing is in flight, everything: waiting costs nothing then.
+		 */
+		if (d->idle)
+			booker_drain(d);
+		settle(d);
 		record_breakers(d);
 		if (d->failed)
 			return -1;
-		if (jobs_outbox_claim(d->c->app, jobs_clock_now_ms(), d->lease_ms,
+		pthread_mutex_lock(&d->write);
+		k = jobs_outbox_claim(d->c->app, jobs_clock_now_ms(), d->lease_ms,
 		    d->left < d->batch ? (int)d->left : d->batch, d->token, gate, d,
-		    &rows, &n, &dead, &ndead, &err) < 0) {
+		    &rows, &n, &dead, &ndead, &err);
+		pthread_mutex_unlock(&d->write);
+		if (k < 0) {
 			jobs_run_error(d->c, "%s", err.msg);
 			d->failed = 1;
 			return -1;
@@ -515,8 +650,10 @@ more(void *arg, struct jobs_send_item **items)
 		free(dead);
 		dead = NULL;
 		settle_grants(d, rows, n);
-		if (n == 0)
+		if (n == 0) {
+			d->idle = 1;
 			return 0;
+		}
 		d->left -= n;
 		/* The network's rows first, in the claim's order: the sender's. */
 		if ((cl = calloc(1, sizeof(*cl))) == NULL ||
@@ -573,15 +710,16 @@ more(void *arg, struct jobs_send_item **items)
 		}
 		if (nnet > 0) {
 			d->send.now_s = jobs_clock_now_ms() / 1000;
+			d->idle = 0;
 			return nnet;
 		}
+		d->idle = 1;	/* all spooled: the next claim sees them booked */
 	}
 	return d->failed ? -1 : 0;
 }
 
 /*
- * While the sender runs: book what is waiting once it has waited long
- * enough, and renew the leases every third of a lease, so rows that
+ * While the sender runs: settle what the booker booked, and renew the leases every third of a lease, so rows that
  * outlast one (a slow host, a long queue) stay ours.
  */
 static void
@@ -590,17 +728,60 @@ tick(void *arg)
 	struct deliver *d = arg;
 	struct jobs_err err = { 0, "" };
 	int64_t now = jobs_clock_now_ms();
+	int rc;
 
 	/* The run's own timeout and stop signals end the sending too. */
 	if (jobs_run_cancelled(d->c))
 		d->stop = 1;
-	if (d->npend > 0 && now - d->pend_ms >= ACK_MS)
-		flush(d);
+	settle(d);
 	if (now - d->renewed_ms < d->lease_ms / 3)
 		return;
-	if (jobs_outbox_renew(d->c->app, d->token, now, d->lease_ms, &err) < 0)
+	pthread_mutex_lock(&d->write);
+	rc = jobs_outbox_renew(d->c->app, d->token, now, d->lease_ms, &err);
+	pthread_mutex_unlock(&d->write);
+	if (rc < 0)
 		jobs_log(d->c, JOBS_WARN, "unable to renew leases: %s", err.msg);
 	d->renewed_ms = now;
+}
+
+/* The booker's connection and thread. */
+static int
+booker_start(struct deliver *d, struct jobs_err *err)
+{
+	int e;
+
+	pthread_mutex_init(&d->write, NULL);
+	pthread_mutex_init(&d->bk.mu, NULL);
+	pthread_cond_init(&d->bk.cv, NULL);
+	pthread_cond_init(&d->bk.idle, NULL);
+	d->bk.token = d->token;
+	d->bk.write = &d->write;
+	if (jobs_db_open(&d->bk.db, d->c->app->path, JOBS_DB_APP, 0, err) < 0)
+		return -1;
+	if ((e = pthread_create(&d->bk.th, NULL, booker_main, &d->bk)) != 0) {
+		jobs_db_close(d->bk.db);
+		d->bk.db = NULL;
+		return jobs_err_set(err, JOBS_ETEMP, "unable to start a thread: %s",
+		    strerror(e));
+	}
+	d->bk.started = 1;
+	return 0;
+}
+
+/* Book what is left, then end the thread. */
+static void
+booker_stop(struct deliver *d)
+{
+	if (!d->bk.started)
+		return;
+	pthread_mutex_lock(&d->bk.mu);
+	d->bk.quit = 1;
+	pthread_cond_signal(&d->bk.cv);
+	pthread_mutex_unlock(&d->bk.mu);
+	pthread_join(d->bk.th, NULL);
+	d->bk.started = 0;
+	jobs_db_close(d->bk.db);
+	d->bk.db = NULL;
 }
 
 static int
@@ -655,14 +836,24 @@ deliver(struct jobs_ctx *c, void *arg)
 	src.low = d.batch / 2 > 0 ? d.batch / 2 : 1;
 	d.renewed_ms = jobs_clock_now_ms();
 	d.stop = jobs_run_cancelled(c);
+	if (booker_start(&d, &err) < 0) {
+		jobs_run_error(c, "%s", err.msg);
+		return -1;
+	}
 	if (jobs_send_stream(&d.send, &src, &d.stop, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		rc = -1;
 	}
-	flush(&d);
+	booker_stop(&d);
+	settle(&d);
 	record_breakers(&d);
 	if (d.failed)
 		rc = -1;
+	free(d.bk.todo.v);
+	pthread_mutex_destroy(&d.bk.mu);
+	pthread_cond_destroy(&d.bk.cv);
+	pthread_cond_destroy(&d.bk.idle);
+	pthread_mutex_destroy(&d.write);
 	/* Only after a failed commit: those rows go back when their lease ends. */
 	while ((cl = d.claims) != NULL) {
 		d.claims = cl->next;

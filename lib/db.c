@@ -569,10 +569,49 @@ fail:
 void
 jobs_db_close(struct jobs_db *db)
 {
+	int i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < JOBS_DB_CACHED; i++)
+		sqlite3_finalize(db->cache[i].st);
 	sqlite3_close_v2(db->h);
 	free(db);
+}
+
+int
+jobs_db_cached(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
+    struct jobs_err *err)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < JOBS_DB_CACHED; i++) {
+		if (db->cache[i].sql == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
+			*st = db->cache[i].st;
+			sqlite3_reset(*st);
+			sqlite3_clear_bindings(*st);
+			return 0;
+		}
+	}
+	*st = NULL;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	    NULL) != SQLITE_OK)
+		return jobs_db_fail(db, "unable to prepare a statement for", err);
+	if (free_slot < 0) {
+		/* Full: a program's hot statements are few; the oldest goes. */
+		sqlite3_finalize(db->cache[0].st);
+		memmove(&db->cache[0], &db->cache[1], (JOBS_DB_CACHED - 1) *
+		    sizeof(db->cache[0]));
+		free_slot = JOBS_DB_CACHED - 1;
+	}
+	db->cache[free_slot].sql = sql;
+	db->cache[free_slot].st = *st;
+	return 0;
 }
 
 static int
@@ -632,4 +671,23 @@ jobs_db_tx(struct jobs_db *db,
 		/* A little jitter so retrying writers do not march in step. */
 		jobs_clock_sleep_ms(1 + rand_r(&seed) % 20);
 	}
+}
+
+int
+jobs_db_tx_lazy(struct jobs_db *db,
+    int (*fn)(struct jobs_db *db, void *arg, struct jobs_err *err), void *arg,
+    struct jobs_err *err)
+{
+	int rc;
+
+	if (db->kind == JOBS_DB_LEDGER)
+		return jobs_db_tx(db, fn, arg, err);
+	if (jobs_db_exec(db, "PRAGMA synchronous = NORMAL", err) < 0)
+		return -1;
+	rc = jobs_db_tx(db, fn, arg, err);
+	/* Back to what every other write of the application database gets. */
+	if (sqlite3_exec(db->h, "PRAGMA synchronous = FULL", NULL, NULL, NULL) !=
+	    SQLITE_OK && rc == 0)
+		rc = jobs_db_fail(db, "unable to set synchronous on", err);
+	return rc;
 }

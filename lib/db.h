@@ -27,11 +27,17 @@ enum {
 	JOBS_DB_READONLY = 8,	/* open read-only (no migration, no writes) */
 };
 
+#define JOBS_DB_CACHED 16
+
 struct jobs_db {
 	sqlite3 *h;
 	enum jobs_db_kind kind;
 	int busy_ms;		/* how long a write may keep retrying */
 	char path[4096];
+	struct {		/* jobs_db_cached() */
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[JOBS_DB_CACHED];
 };
 
 /*
@@ -63,8 +69,29 @@ int jobs_db_tx(struct jobs_db *db,
     int (*fn)(struct jobs_db *db, void *arg, struct jobs_err *err), void *arg,
     struct jobs_err *err);
 
+/*
+ * The same as jobs_db_tx(), but the commit does not wait for the disk
+ * (synchronous=NORMAL for this one transaction): a killed process still
+ * loses nothing, but a power loss may undo it until the next commit that
+ * does wait.  Only for writes whose loss repeats work and never loses any
+ * (the outbox's acknowledgements: a message sent once more).
+ */
+int jobs_db_tx_lazy(struct jobs_db *db,
+    int (*fn)(struct jobs_db *db, void *arg, struct jobs_err *err), void *arg,
+    struct jobs_err *err);
+
 /* Prepare sql; -1 with err on failure.  The caller finalizes *st. */
 int jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
+    struct jobs_err *err);
+
+/*
+ * A statement for sql, prepared once and kept with db for the statements a
+ * run steps many times (no parse per transaction).  It comes back reset
+ * with its bindings cleared; db owns it: never finalize it (a
+ * statement that failed is reset the next time).  sql is matched by
+ * address first: pass a string literal.  -1 with err on failure.
+ */
+int jobs_db_cached(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
     struct jobs_err *err);
 
 /* Describe the handle's last error in err (code from the SQLite result). */

@@ -379,7 +379,7 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	struct allowance *al = NULL;
 	struct candidate { int64_t id, priority; char host[256]; } *cand = NULL;
 	int nal = 0, ncand = 0, rc = -1, step, i, k, first = 1;
-	int page = c->limit * 4 + 16;
+	int page = c->limit + 16, capcand = 0, caprows = 0;
 	int64_t last_p = 0, last_id = 0;
 
 	jobs_outbox_free(c->rows, c->n);	/* a retried transaction starts over */
@@ -456,14 +456,16 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		ncand = 0;
 		/* Read the page first: no update while this scan is open. */
 		while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
-			struct candidate *more = realloc(cand, (size_t)(ncand + 1) *
-			    sizeof(*cand));
+			if (ncand == capcand) {
+				struct candidate *more = realloc(cand, (size_t)(capcand =
+				    capcand ? 2 * capcand : 64) * sizeof(*cand));
 
-			if (more == NULL) {
-				jobs_err_set(err, JOBS_ETEMP, "out of memory");
-				goto out;
+				if (more == NULL) {
+					jobs_err_set(err, JOBS_ETEMP, "out of memory");
+					goto out;
+				}
+				cand = more;
 			}
-			cand = more;
 			cand[ncand].id = sqlite3_column_int64(sel, 0);
 			cand[ncand].priority = sqlite3_column_int64(sel, 2);
 			jobs_outbox_host((const char *)sqlite3_column_text(sel, 1),
@@ -513,12 +515,15 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 				jobs_db_fail(db, "unable to claim in", err);
 				goto out;
 			}
-			r = realloc(c->rows, (size_t)(c->n + 1) * sizeof(*r));
-			if (r == NULL) {
-				jobs_err_set(err, JOBS_ETEMP, "out of memory");
-				goto out;
+			if (c->n == caprows) {
+				r = realloc(c->rows, (size_t)(caprows = caprows ?
+				    2 * caprows : 64) * sizeof(*r));
+				if (r == NULL) {
+					jobs_err_set(err, JOBS_ETEMP, "out of memory");
+					goto out;
+				}
+				c->rows = r;
 			}
-			c->rows = r;
 			r = &c->rows[c->n++];
 			memset(r, 0, sizeof(*r));
 			r->id = sqlite3_column_int64(upd, 0);
@@ -605,18 +610,19 @@ ack_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
 	struct ack *a = arg;
 	sqlite3_stmt *sent = NULL, *retry = NULL, *dead = NULL;
-	int i, rc = -1;
+	int i;
 
-	if (jobs_db_prepare(db, "UPDATE outbox SET status = 'sent', sent_at = ?3,"
+	/* Cached: a run books its results in many small transactions. */
+	if (jobs_db_cached(db, "UPDATE outbox SET status = 'sent', sent_at = ?3,"
 	    " lease_token = NULL, lease_until = NULL, last_error = NULL WHERE"
 	    " id = ?1 AND lease_token = ?2 AND status = 'leased'", &sent, err) < 0 ||
-	    jobs_db_prepare(db, "UPDATE outbox SET status = 'pending', not_before = ?3,"
+	    jobs_db_cached(db, "UPDATE outbox SET status = 'pending', not_before = ?3,"
 	    " last_error = ?4, lease_token = NULL, lease_until = NULL WHERE id = ?1"
 	    " AND lease_token = ?2 AND status = 'leased'", &retry, err) < 0 ||
-	    jobs_db_prepare(db, "UPDATE outbox SET status = 'dead', last_error = ?4,"
+	    jobs_db_cached(db, "UPDATE outbox SET status = 'dead', last_error = ?4,"
 	    " lease_token = NULL, lease_until = NULL WHERE id = ?1 AND lease_token"
 	    " = ?2 AND status = 'leased' AND ?3 = ?3", &dead, err) < 0)
-		goto out;
+		return -1;
 	for (i = 0; i < a->n; i++) {
 		struct jobs_outbox_ack *k = &a->acks[i];
 		sqlite3_stmt *st;
@@ -657,21 +663,14 @@ ack_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		}
 		sqlite3_bind_int64(st, 1, k->id);
 		sqlite3_bind_text(st, 2, a->token, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			jobs_db_fail(db, "unable to acknowledge in", err);
-			goto out;
-		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return jobs_db_fail(db, "unable to acknowledge in", err);
 		/* Only while the lease is ours: else another sender has it now. */
 		k->lease_lost = sqlite3_changes(db->h) == 0;
 		if (k->lease_lost)
 			k->went_dead = 0;
 	}
-	rc = 0;
-out:
-	sqlite3_finalize(sent);
-	sqlite3_finalize(retry);
-	sqlite3_finalize(dead);
-	return rc;
+	return 0;
 }
 
 int
@@ -682,7 +681,12 @@ jobs_outbox_ack(struct jobs_db *app, struct jobs_outbox_ack *acks, int n,
 
 	if (n == 0)
 		return 0;
-	return jobs_db_tx(app, ack_tx, &a, err);
+	/*
+	 * Lazy commits: a power loss that undoes an acknowledgement only
+	 * sends that message again, and the next claim's commit (which
+	 * waits for the disk) bounds how many.  A killed process loses none.
+	 */
+	return jobs_db_tx_lazy(app, ack_tx, &a, err);
 }
 
 struct requeue {
