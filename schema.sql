@@ -140,10 +140,14 @@ CREATE TABLE IF NOT EXISTS outbox (
 	payload_hash	TEXT,			-- the same key twice must carry the same payload
 	UNIQUE (source, idempotency_key)
 );
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, not_before, priority);
--- The claim walks this in order and stops at its limit: no sort of the queue.
-CREATE INDEX IF NOT EXISTS outbox_claim ON outbox (status, priority DESC, id,
-	not_before);
+-- Partial indexes: a row is in one of them only while it waits or is
+-- leased, so booking it `sent` touches one index entry, not four.  The
+-- claim walks outbox_claim in order and stops at its limit: no sort of
+-- the queue.  Finished rows are found by id (oldest first) for retention.
+CREATE INDEX IF NOT EXISTS outbox_claim ON outbox (priority DESC, id,
+	not_before) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_leased ON outbox (lease_until)
+	WHERE status = 'leased';
 CREATE INDEX IF NOT EXISTS outbox_ordering ON outbox (ordering_key, id)
 	WHERE ordering_key IS NOT NULL;
 

@@ -6,9 +6,11 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -46,7 +48,8 @@ struct claimed {
 	struct jobs_outbox_row *rows;
 	struct jobs_send_item *items;	/* items[i] is rows[i]'s */
 	int n, open;			/* open: rows not yet booked */
-	struct claimed *prev, *next;
+	struct claimed *prev, *next;	/* the run's claims (main thread) */
+	struct claimed *queue;		/* claimed, not yet sending */
 };
 
 /* A host's answers since its breaker last heard of them. */
@@ -68,26 +71,48 @@ struct books {
 	int n, cap;
 };
 
+/* A line for the run's log, from the booker (which never writes the ledger's logs). */
+struct note {
+	enum jobs_level level;
+	int dead;		/* a row found dead at claim */
+	char msg[300];
+};
+
+struct deliver;
+
 /*
- * The booker: a thread with its own connection to the application
- * database that records results while the sending goes on, in as few
- * commits as the rate needs (whatever finished during the last commit
- * goes in the next: a group commit).  It never touches the ledger; what
- * it booked goes back to the main thread, which logs and counts.
+ * The booker: a thread with its own connections that does the queue's
+ * database work while the main thread sends.  It claims the next rows
+ * before the sender runs out (breakers and rate limits first), books
+ * results in as few commits as the rate needs (whatever finished during
+ * its last commit goes in the next: a group commit), renews the leases,
+ * and tells the breakers what their hosts answered.  What the run must
+ * log or count goes back to the main thread.
  */
 struct booker {
 	pthread_t th;
 	int started;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;		/* wakes the booker */
+	pthread_cond_t ready_cv;	/* wakes the main thread */
+	/* shared, under mu */
 	struct books todo, done;	/* main -> booker, booker -> main */
-	int busy;			/* booking what it took from todo */
-	pthread_cond_t idle;		/* signalled when a booking ends */
+	struct claimed *ready, *ready_tail;
+	struct note *notes;
+	int nnotes;
+	int want;		/* the sender will want rows: claim the next ones */
+	int none;		/* the last claim found nothing due */
 	int quit, failed;
 	struct jobs_err err;
-	struct jobs_db *db;
-	const char *token;
-	pthread_mutex_t *write;		/* one writer at a time in this process */
+	/* the booker's own */
+	struct deliver *d;
+	struct jobs_db *app, *ledger;
+	struct grant *grants;
+	int ngrants;
+	struct tally *tally;
+	int ntally;
+	int64_t left;		/* rows this run may still claim */
+	int64_t renewed_ms;
 };
 
 struct deliver {
@@ -98,19 +123,12 @@ struct deliver {
 	char smtp_url[1024], smtp_user[256], smtp_password[512], from[256];
 	char secret[512], root[4096], mail_dir[4200];
 	int batch;
-	struct grant *grants;
-	int ngrants;
 	const char *token;
-	int64_t lease_ms, renewed_ms;
+	int64_t lease_ms;
 	volatile sig_atomic_t stop;
-	int64_t left;		/* rows this run may still claim */
 	int failed;		/* the app database failed: the run fails */
 	struct claimed *claims;
 	struct booker bk;
-	int idle;		/* more() said 0: nothing is in flight */
-	pthread_mutex_t write;	/* held by whoever writes the app database */
-	struct tally *tally;
-	int ntally;
 	int64_t sent, retried, dead, lost, spooled;
 };
 
@@ -240,65 +258,6 @@ setup(struct deliver *d, struct jobs_err *err)
 	return jobs_send_check_config(&d->send, err);
 }
 
-/* Breakers, then rate limits: how many rows of host this claim may take. */
-static int
-gate(void *arg, const char *host)
-{
-	struct deliver *d = arg;
-	struct jobs_err err = { 0, "" };
-	const cJSON *lim;
-	struct grant *g;
-	double rate, burst;
-	int allow, want;
-
-	allow = jobs_breaker_allow(d->c->ledger, host, jobs_clock_now_ms(),
-	    &d->breaker, &err);
-	if (allow == 0) {
-		jobs_log(d->c, JOBS_INFO, "%s: circuit open, not sending", host);
-		return 0;
-	}
-	lim = d->rate_limits ? cJSON_GetObjectItemCaseSensitive(d->rate_limits, host) :
-	    NULL;
-	if (lim == NULL || jobs_ratelimit_parse(lim->valuestring, &rate, &burst,
-	    &err) < 0)
-		return allow;
-	want = allow == 1 ? 1 : d->batch;
-	if ((g = realloc(d->grants, (size_t)(d->ngrants + 1) * sizeof(*g))) == NULL)
-		return allow;
-	d->grants = g;
-	g = &d->grants[d->ngrants];
-	snprintf(g->name, sizeof(g->name), "host:%s", host);
-	g->burst = burst;
-	g->used = 0;
-	g->granted = jobs_ratelimit_take(d->c->ledger, g->name, rate, burst, want,
-	    jobs_clock_now_ms(), &err);
-	if (g->granted < 0)
-		return allow;	/* the ledger failed: send rather than stall */
-	d->ngrants++;
-	if (g->granted == 0)
-		jobs_log(d->c, JOBS_INFO, "%s: rate limit reached, later", host);
-	return g->granted;
-}
-
-/* Give back the tokens a claim did not use. */
-static void
-settle_grants(struct deliver *d, const struct jobs_outbox_row *rows, int n)
-{
-	struct jobs_err err;
-	int i, k;
-
-	for (i = 0; i < d->ngrants; i++) {
-		for (k = 0; k < n; k++)
-			if (strcmp(d->grants[i].name + 5, rows[k].host) == 0)
-				d->grants[i].used++;
-		jobs_ratelimit_give(d->c->ledger, d->grants[i].name,
-		    d->grants[i].granted - d->grants[i].used, d->grants[i].burst, &err);
-	}
-	free(d->grants);
-	d->grants = NULL;
-	d->ngrants = 0;
-}
-
 /* A file:// row, or mail with no SMTP server: into the spool. */
 static void
 spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item *it)
@@ -364,6 +323,134 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 	}
 }
 
+/* A line for the main thread to log (the booker's side). */
+static void
+note(struct booker *bk, enum jobs_level level, int dead, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+note(struct booker *bk, enum jobs_level level, int dead, const char *fmt, ...)
+{
+	struct note *n;
+	va_list ap;
+
+	pthread_mutex_lock(&bk->mu);
+	if ((n = realloc(bk->notes, (size_t)(bk->nnotes + 1) * sizeof(*n))) != NULL) {
+		bk->notes = n;
+		n = &bk->notes[bk->nnotes++];
+		n->level = level;
+		n->dead = dead;
+		va_start(ap, fmt);
+		vsnprintf(n->msg, sizeof(n->msg), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&bk->mu);
+}
+
+/* Breakers, then rate limits: how many rows of host this claim may take. */
+static int
+gate(void *arg, const char *host)
+{
+	struct booker *bk = arg;
+	struct deliver *d = bk->d;
+	struct jobs_err err = { 0, "" };
+	const cJSON *lim;
+	struct grant *g;
+	double rate, burst;
+	int allow, want;
+
+	allow = jobs_breaker_allow(bk->ledger, host, jobs_clock_now_ms(),
+	    &d->breaker, &err);
+	if (allow == 0) {
+		note(bk, JOBS_INFO, 0, "%s: circuit open, not sending", host);
+		return 0;
+	}
+	lim = d->rate_limits ? cJSON_GetObjectItemCaseSensitive(d->rate_limits, host) :
+	    NULL;
+	if (lim == NULL || jobs_ratelimit_parse(lim->valuestring, &rate, &burst,
+	    &err) < 0)
+		return allow;
+	want = allow == 1 ? 1 : d->batch;
+	if ((g = realloc(bk->grants, (size_t)(bk->ngrants + 1) * sizeof(*g))) == NULL)
+		return allow;
+	bk->grants = g;
+	g = &bk->grants[bk->ngrants];
+	snprintf(g->name, sizeof(g->name), "host:%s", host);
+	g->burst = burst;
+	g->used = 0;
+	g->granted = jobs_ratelimit_take(bk->ledger, g->name, rate, burst, want,
+	    jobs_clock_now_ms(), &err);
+	if (g->granted < 0)
+		return allow;	/* the ledger failed: send rather than stall */
+	bk->ngrants++;
+	if (g->granted == 0)
+		note(bk, JOBS_INFO, 0, "%s: rate limit reached, later", host);
+	return g->granted;
+}
+
+/* Give back the tokens a claim did not use. */
+static void
+settle_grants(struct booker *bk, const struct jobs_outbox_row *rows, int n)
+{
+	struct jobs_err err;
+	int i, k;
+
+	for (i = 0; i < bk->ngrants; i++) {
+		for (k = 0; k < n; k++)
+			if (strcmp(bk->grants[i].name + 5, rows[k].host) == 0)
+				bk->grants[i].used++;
+		jobs_ratelimit_give(bk->ledger, bk->grants[i].name,
+		    bk->grants[i].granted - bk->grants[i].used, bk->grants[i].burst,
+		    &err);
+	}
+	free(bk->grants);
+	bk->grants = NULL;
+	bk->ngrants = 0;
+}
+
+/*
+ * Tell the breakers what their hosts answered since the last claim: the
+ * next claim's gate reads them.  One ledger commit a host.
+ */
+static void
+record_breakers(struct booker *bk)
+{
+	struct jobs_err err = { 0, "" };
+	int i;
+
+	for (i = 0; i < bk->ntally; i++)
+		jobs_breaker_record(bk->ledger, bk->tally[i].host, bk->tally[i].ok,
+		    bk->tally[i].failed, jobs_clock_now_ms(), &bk->d->breaker, &err);
+	free(bk->tally);
+	bk->tally = NULL;
+	bk->ntally = 0;
+}
+
+/* Count a booked row's answer for its host's breaker (not 4xx). */
+static void
+count_answer(struct booker *bk, const struct booked *b)
+{
+	const char *host = b->cl->rows[b->i].host;
+	enum jobs_send_result res = b->cl->items[b->i].result;
+	struct tally *t;
+	int j;
+
+	if (host[0] == '\0' || res == JOBS_SEND_PERMANENT || b->ack.lease_lost)
+		return;
+	for (j = 0; j < bk->ntally && strcmp(bk->tally[j].host, host) != 0; j++)
+		;
+	if (j == bk->ntally) {
+		if ((t = realloc(bk->tally, (size_t)(j + 1) * sizeof(*t))) == NULL)
+			return;	/* a breaker a little slower to open */
+		bk->tally = t;
+		snprintf(t[j].host, sizeof(t[j].host), "%s", host);
+		t[j].ok = t[j].failed = 0;
+		bk->ntally++;
+	}
+	bk->tally[j].ok += res == JOBS_SEND_OK;
+	bk->tally[j].failed += res == JOBS_SEND_RETRY;
+}
+
 static int
 books_add(struct books *b, const struct booked *x)
 {
@@ -380,109 +467,216 @@ books_add(struct books *b, const struct booked *x)
 	return 0;
 }
 
-/* The booker's loop: take what finished, book it, hand it back. */
+/* Book one group of results in one commit; -1 with bk->err. */
+static int
+book_group(struct booker *bk, struct books *g, struct jobs_outbox_ack **acks,
+    int *cap)
+{
+	int i;
+
+	if (g->n > *cap) {
+		struct jobs_outbox_ack *more = realloc(*acks, (size_t)g->cap *
+		    sizeof(**acks));
+
+		if (more == NULL)
+			return jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+		*acks = more;
+		*cap = g->cap;
+	}
+	for (i = 0; i < g->n; i++)
+		(*acks)[i] = g->v[i].ack;
+	if (jobs_outbox_ack(bk->app, *acks, g->n, bk->d->token, jobs_clock_now_ms(),
+	    &bk->err) < 0)
+		return -1;	/* unbooked rows keep their lease, then go back */
+	for (i = 0; i < g->n; i++) {
+		g->v[i].ack = (*acks)[i];
+		count_answer(bk, &g->v[i]);
+	}
+	return 0;
+}
+
+/*
+ * Claim the next rows: *out is the claim, or NULL when nothing is due (or
+ * the run's limit is reached).  -1 with bk->err.
+ */
+static int
+claim_next(struct booker *bk, struct claimed **out)
+{
+	struct deliver *d = bk->d;
+	struct jobs_outbox_row *rows = NULL;
+	struct jobs_outbox_dead *dead = NULL;
+	struct claimed *cl;
+	int n = 0, ndead = 0, i;
+
+	*out = NULL;
+	if (bk->left <= 0)
+		return 0;
+	record_breakers(bk);
+	if (jobs_outbox_claim(bk->app, jobs_clock_now_ms(), d->lease_ms,
+	    bk->left < d->batch ? (int)bk->left : d->batch, d->token, gate, bk,
+	    &rows, &n, &dead, &ndead, &bk->err) < 0) {
+		settle_grants(bk, NULL, 0);
+		return -1;
+	}
+	/* A message whose sender died on its last attempt: say so. */
+	for (i = 0; i < ndead; i++)
+		note(bk, JOBS_WARN, 1, "row %lld is dead: %s", (long long)dead[i].id,
+		    dead[i].error);
+	free(dead);
+	settle_grants(bk, rows, n);
+	if (n == 0)
+		return 0;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->items = calloc((size_t)n, sizeof(*cl->items))) == NULL) {
+		/* The rows stay leased and go back when the lease ends. */
+		free(cl);
+		jobs_outbox_free(rows, n);
+		return jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+	}
+	bk->left -= n;
+	cl->rows = rows;
+	cl->n = cl->open = n;
+	*out = cl;
+	return 0;
+}
+
+/* Claims nobody will send (the run stopped): back to pending. */
+static void
+release_claims(struct booker *bk, struct claimed *cl)
+{
+	struct claimed *next;
+	struct jobs_err err = { 0, "" };
+
+	for (; cl != NULL; cl = next) {
+		next = cl->queue;
+		if (jobs_outbox_release(bk->app, cl->rows, cl->n, bk->d->token,
+		    &err) < 0)
+			note(bk, JOBS_WARN, 0, "%s (those rows go back when their"
+			    " lease ends)", err.msg);
+		jobs_outbox_free(cl->rows, cl->n);
+		free(cl->items);
+		free(cl);
+	}
+}
+
+/*
+ * The booker's loop, in this order: book what finished (so the next
+ * claim sees it: a breaker's probe, the row an ordering key waits for),
+ * claim when the sender will want rows, renew the leases every third of
+ * a lease, else sleep until one of these is due.
+ */
 static void *
 booker_main(void *arg)
 {
 	struct booker *bk = arg;
+	struct deliver *d = bk->d;
 	struct books mine = { NULL, 0, 0 }, t;
 	struct jobs_outbox_ack *acks = NULL;
+	struct jobs_err err = { 0, "" };
+	struct claimed *cl;
+	struct timespec ts;
 	int cap = 0, i, rc;
+	int64_t now;
 
 	pthread_mutex_lock(&bk->mu);
-	for (;;) {
-		while (bk->todo.n == 0 && !bk->quit)
-			pthread_cond_wait(&bk->cv, &bk->mu);
-		if (bk->todo.n == 0)
-			break;
-		t = bk->todo;
-		bk->todo = mine;
-		mine = t;
-		bk->busy = 1;
-		pthread_mutex_unlock(&bk->mu);
-		if (mine.n > cap) {
-			struct jobs_outbox_ack *more = realloc(acks, (size_t)mine.cap *
-			    sizeof(*acks));
-
-			if (more != NULL) {
-				acks = more;
-				cap = mine.cap;
-			}
-		}
-		rc = -1;
-		if (mine.n <= cap) {
-			for (i = 0; i < mine.n; i++)
-				acks[i] = mine.v[i].ack;
-			pthread_mutex_lock(bk->write);
-			rc = jobs_outbox_ack(bk->db, acks, mine.n, bk->token,
-			    jobs_clock_now_ms(), &bk->err);
-			pthread_mutex_unlock(bk->write);
-			for (i = 0; i < mine.n; i++)
-				mine.v[i].ack = acks[i];
-		} else
-			jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
-		pthread_mutex_lock(&bk->mu);
-		bk->busy = 0;
-		pthread_cond_broadcast(&bk->idle);
-		if (rc < 0) {
-			/* Unbooked rows keep their lease and go back when it ends. */
-			bk->failed = 1;
+	while (!bk->failed) {
+		if (bk->todo.n > 0) {
+			t = bk->todo;
+			bk->todo = mine;
+			mine = t;
+			pthread_mutex_unlock(&bk->mu);
+			rc = book_group(bk, &mine, &acks, &cap);
+			pthread_mutex_lock(&bk->mu);
+			for (i = 0; rc == 0 && i < mine.n; i++)
+				if (books_add(&bk->done, &mine.v[i]) < 0)
+					rc = jobs_err_set(&bk->err, JOBS_ETEMP,
+					    "out of memory");
 			mine.n = 0;
-			break;
-		}
-		for (i = 0; i < mine.n; i++)
-			if (books_add(&bk->done, &mine.v[i]) < 0) {
-				jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+			if (rc < 0)
 				bk->failed = 1;
-				break;
-			}
-		mine.n = 0;
-		if (bk->failed)
+			pthread_cond_broadcast(&bk->ready_cv);
+			continue;
+		}
+		if (bk->quit)
 			break;
+		if (bk->want && bk->ready == NULL && !bk->none) {
+			bk->want = 0;
+			pthread_mutex_unlock(&bk->mu);
+			rc = claim_next(bk, &cl);
+			pthread_mutex_lock(&bk->mu);
+			if (rc < 0)
+				bk->failed = 1;
+			else if (cl == NULL)
+				bk->none = 1;
+			else {
+				if (bk->ready_tail)
+					bk->ready_tail->queue = cl;
+				else
+					bk->ready = cl;
+				bk->ready_tail = cl;
+			}
+			pthread_cond_broadcast(&bk->ready_cv);
+			continue;
+		}
+		now = jobs_clock_now_ms();
+		if (now - bk->renewed_ms >= d->lease_ms / 3) {
+			pthread_mutex_unlock(&bk->mu);
+			if (jobs_outbox_renew(bk->app, d->token, now, d->lease_ms,
+			    &err) < 0)
+				note(bk, JOBS_WARN, 0, "unable to renew leases: %s",
+				    err.msg);
+			pthread_mutex_lock(&bk->mu);
+			bk->renewed_ms = now;
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)((d->lease_ms / 3 - (now - bk->renewed_ms)) / 1000)
+		    + 1;
+		pthread_cond_timedwait(&bk->cv, &bk->mu, &ts);
 	}
-	bk->busy = 0;
-	pthread_cond_broadcast(&bk->idle);
+	cl = bk->ready;
+	bk->ready = bk->ready_tail = NULL;
+	pthread_cond_broadcast(&bk->ready_cv);
 	pthread_mutex_unlock(&bk->mu);
+	release_claims(bk, cl);
+	record_breakers(bk);
 	free(mine.v);
 	free(acks);
 	return NULL;
 }
 
 /*
- * Wait until the booker has booked everything handed to it (or failed):
- * when the sender is idle, so that the next claim sees every result
- * (a breaker's probe, the row an ordering key waits for).
- */
-static void
-booker_drain(struct deliver *d)
-{
-	pthread_mutex_lock(&d->bk.mu);
-	while (d->bk.started && !d->bk.failed && (d->bk.todo.n > 0 || d->bk.busy))
-		pthread_cond_wait(&d->bk.idle, &d->bk.mu);
-	pthread_mutex_unlock(&d->bk.mu);
-}
-
-/*
- * Back on the main thread: count and log what the booker booked, count
- * the hosts' answers for their breakers (record_breakers()), free the
- * claims whose rows are all booked.  A booker that failed fails the run.
+ * On the main thread: log what the booker noted, count what it booked,
+ * free the claims whose rows are all booked.  A booker that failed fails
+ * the run.
  */
 static void
 settle(struct deliver *d)
 {
 	struct books b;
-	int i, j;
+	struct note *notes;
+	int i, nnotes;
 
 	pthread_mutex_lock(&d->bk.mu);
 	b = d->bk.done;
 	d->bk.done.v = NULL;
 	d->bk.done.n = d->bk.done.cap = 0;
+	notes = d->bk.notes;
+	nnotes = d->bk.nnotes;
+	d->bk.notes = NULL;
+	d->bk.nnotes = 0;
 	if (d->bk.failed && !d->failed) {
 		jobs_run_error(d->c, "%s", d->bk.err.msg);
 		d->failed = 1;
 		d->stop = 1;
 	}
 	pthread_mutex_unlock(&d->bk.mu);
+	for (i = 0; i < nnotes; i++) {
+		if (notes[i].dead && ++d->dead > DEAD_SHOWN)
+			continue;
+		jobs_log(d->c, notes[i].level, "%s", notes[i].msg);
+	}
+	free(notes);
 	for (i = 0; i < b.n; i++) {
 		const struct jobs_outbox_ack *k = &b.v[i].ack;
 		const struct jobs_outbox_row *r = &b.v[i].cl->rows[b.v[i].i];
@@ -506,27 +700,6 @@ settle(struct deliver *d)
 			    (long long)k->id, k->error ? k->error : "failed");
 		}
 	}
-	/* The breakers learn from the hosts' answers (not from 4xx). */
-	for (i = 0; i < b.n; i++) {
-		const char *host = b.v[i].cl->rows[b.v[i].i].host;
-		enum jobs_send_result res = b.v[i].cl->items[b.v[i].i].result;
-		struct tally *t;
-
-		if (host[0] == '\0' || res == JOBS_SEND_PERMANENT)
-			continue;
-		for (j = 0; j < d->ntally && strcmp(d->tally[j].host, host) != 0; j++)
-			;
-		if (j == d->ntally) {
-			if ((t = realloc(d->tally, (size_t)(j + 1) * sizeof(*t))) == NULL)
-				continue;	/* a breaker a little slower to open */
-			d->tally = t;
-			snprintf(t[j].host, sizeof(t[j].host), "%s", host);
-			t[j].ok = t[j].failed = 0;
-			d->ntally++;
-		}
-		d->tally[j].ok += res == JOBS_SEND_OK;
-		d->tally[j].failed += res == JOBS_SEND_RETRY;
-	}
 	for (i = 0; i < b.n; i++) {
 		struct claimed *cl = b.v[i].cl;
 
@@ -543,24 +716,6 @@ settle(struct deliver *d)
 		free(cl);
 	}
 	free(b.v);
-}
-
-/*
- * Tell the breakers what their hosts answered since the last claim: the
- * next claim's gate reads them.  One ledger commit a host, not a group.
- */
-static void
-record_breakers(struct deliver *d)
-{
-	struct jobs_err err = { 0, "" };
-	int i;
-
-	for (i = 0; i < d->ntally; i++)
-		jobs_breaker_record(d->c->ledger, d->tally[i].host, d->tally[i].ok,
-		    d->tally[i].failed, jobs_clock_now_ms(), &d->breaker, &err);
-	free(d->tally);
-	d->tally = NULL;
-	d->ntally = 0;
 }
 
 /* Row i of cl is finished: to the booker. */
@@ -583,6 +738,7 @@ book(struct deliver *d, struct claimed *cl, int i)
 	x.ack.error = it->result == JOBS_SEND_OK ? NULL : it->error;
 	pthread_mutex_lock(&d->bk.mu);
 	if (books_add(&d->bk.todo, &x) < 0 && !d->bk.failed) {
+		/* The row keeps its lease and goes back when it ends. */
 		jobs_err_set(&d->bk.err, JOBS_ETEMP, "out of memory");
 		d->bk.failed = 1;
 	}
@@ -600,188 +756,162 @@ done(void *arg, struct jobs_send_item *it)
 	book(d, cl, (int)(it - cl->items));
 }
 
+/* Whether row r goes to the spool rather than over the network. */
+static int
+spooled(const struct deliver *d, const struct jobs_outbox_row *r)
+{
+	return strcmp(r->channel, "file") == 0 ||
+	    (strcmp(r->channel, "email") == 0 && d->send.smtp_url == NULL);
+}
+
 /*
- * The sender's queue runs low: claim the next rows, spool the ones that
- * go to the spool and hand it the others.  0 when nothing is due, -1 to
- * stop claiming (the run is cancelled, or the database failed).
+ * The sender's queue runs low: take the rows the booker has claimed
+ * (waiting for them if it has not yet), spool the ones that go to the
+ * spool and hand the sender the others.  0 when nothing is due, -1 to
+ * stop (the run is cancelled, or the database failed).
  */
 static int
 more(void *arg, struct jobs_send_item **items)
 {
 	struct deliver *d = arg;
-	struct jobs_err err = { 0, "" };
-	struct jobs_outbox_row *rows = NULL, *sorted = NULL;
-	struct jobs_outbox_dead *dead = NULL;
-	struct claimed *cl = NULL;
-	int n, ndead = 0, nnet, i, k;
+	struct booker *bk = &d->bk;
+	struct jobs_outbox_row *sorted;
+	struct claimed *cl;
+	int n, nnet, i, k;
 
-	while (d->left > 0 && !d->failed) {
-		if (jobs_run_cancelled(d->c)) {
-			d->stop = 1;
-			return -1;
-		}
-		/*
-		 * What is booked first: the claim sees its breakers.  When
-		 * nothing is in flight, everything: waiting costs nothing then.
-		 */
-		if (d->idle)
-			booker_drain(d);
+	for (;;) {
 		settle(d);
-		record_breakers(d);
 		if (d->failed)
 			return -1;
-		pthread_mutex_lock(&d->write);
-		k = jobs_outbox_claim(d->c->app, jobs_clock_now_ms(), d->lease_ms,
-		    d->left < d->batch ? (int)d->left : d->batch, d->token, gate, d,
-		    &rows, &n, &dead, &ndead, &err);
-		pthread_mutex_unlock(&d->write);
-		if (k < 0) {
-			jobs_run_error(d->c, "%s", err.msg);
-			d->failed = 1;
+		if (jobs_run_cancelled(d->c))
+			d->stop = 1;
+		if (d->stop)
 			return -1;
+		pthread_mutex_lock(&bk->mu);
+		while (bk->ready == NULL && !bk->none && !bk->failed) {
+			bk->want = 1;
+			pthread_cond_signal(&bk->cv);
+			pthread_cond_wait(&bk->ready_cv, &bk->mu);
 		}
-		/* A message whose sender died on its last attempt: say so. */
-		for (i = 0; i < ndead; i++) {
-			d->dead++;
-			if (d->dead <= DEAD_SHOWN)
-				jobs_log(d->c, JOBS_WARN, "row %lld is dead: %s",
-				    (long long)dead[i].id, dead[i].error);
+		if ((cl = bk->ready) == NULL) {
+			/* Nothing due now; asked again once all is finished. */
+			bk->none = 0;
+			pthread_mutex_unlock(&bk->mu);
+			settle(d);
+			return d->failed ? -1 : 0;
 		}
-		free(dead);
-		dead = NULL;
-		settle_grants(d, rows, n);
-		if (n == 0) {
-			d->idle = 1;
-			return 0;
-		}
-		d->left -= n;
-		/* The network's rows first, in the claim's order: the sender's. */
-		if ((cl = calloc(1, sizeof(*cl))) == NULL ||
-		    (cl->items = calloc((size_t)n, sizeof(*cl->items))) == NULL ||
-		    (sorted = calloc((size_t)n, sizeof(*sorted))) == NULL) {
-			/* The rows stay leased and go back when the lease ends. */
-			jobs_run_error(d->c, "out of memory");
-			d->failed = 1;
-			if (cl)
-				free(cl->items);
-			free(cl);
-			jobs_outbox_free(rows, n);
-			return -1;
-		}
-		for (nnet = 0, k = 0; k < 2; k++)
-			for (i = 0; i < n; i++) {
-				int spooled = strcmp(rows[i].channel, "file") == 0 ||
-				    (strcmp(rows[i].channel, "email") == 0 &&
-				    d->send.smtp_url == NULL);
-
-				if (spooled == k)
-					sorted[nnet++] = rows[i];
-			}
-		memcpy(rows, sorted, (size_t)n * sizeof(*rows));
-		free(sorted);
-		sorted = NULL;
-		cl->rows = rows;
-		cl->n = cl->open = n;
+		if ((bk->ready = cl->queue) == NULL)
+			bk->ready_tail = NULL;
+		/* Claim the next rows while these go out. */
+		bk->want = 1;
+		pthread_cond_signal(&bk->cv);
+		pthread_mutex_unlock(&bk->mu);
+		n = cl->n;
 		if ((cl->next = d->claims) != NULL)
 			cl->next->prev = cl;
 		d->claims = cl;
+		/* The network's rows first, in the claim's order: the sender's. */
+		if ((sorted = calloc((size_t)n, sizeof(*sorted))) == NULL) {
+			jobs_run_error(d->c, "out of memory");
+			d->failed = 1;
+			d->stop = 1;
+			return -1;
+		}
+		for (nnet = 0, k = 0; k < 2; k++)
+			for (i = 0; i < n; i++)
+				if (spooled(d, &cl->rows[i]) == k)
+					sorted[nnet++] = cl->rows[i];
+		memcpy(cl->rows, sorted, (size_t)n * sizeof(*sorted));
+		free(sorted);
 		for (nnet = 0, i = 0; i < n; i++) {
 			struct jobs_send_item *it = &cl->items[i];
+			const struct jobs_outbox_row *r = &cl->rows[i];
 
-			it->id = rows[i].id;
-			it->channel = rows[i].channel;
-			it->destination = rows[i].destination;
-			it->subject = rows[i].subject;
-			it->body = rows[i].body;
-			it->headers = rows[i].headers;
-			it->key = rows[i].key;
-			it->created_at = rows[i].created_at;
+			it->id = r->id;
+			it->channel = r->channel;
+			it->destination = r->destination;
+			it->subject = r->subject;
+			it->body = r->body;
+			it->headers = r->headers;
+			it->key = r->key;
+			it->created_at = r->created_at;
 			it->retry_after_s = -1;
 			it->user = cl;
-			if (strcmp(it->channel, "file") != 0 &&
-			    (strcmp(it->channel, "email") != 0 || d->send.smtp_url != NULL))
-				nnet++;
+			nnet += !spooled(d, r);
 		}
 		*items = cl->items;
 		/* Booking may free cl: nothing of it is touched after this. */
 		for (i = nnet; i < n; i++) {
-			spool(d, &rows[i], &cl->items[i]);
+			spool(d, &cl->rows[i], &cl->items[i]);
 			book(d, cl, i);
 		}
 		if (nnet > 0) {
 			d->send.now_s = jobs_clock_now_ms() / 1000;
-			d->idle = 0;
 			return nnet;
 		}
-		d->idle = 1;	/* all spooled: the next claim sees them booked */
 	}
-	return d->failed ? -1 : 0;
 }
 
-/*
- * While the sender runs: settle what the booker booked, and renew the leases every third of a lease, so rows that
- * outlast one (a slow host, a long queue) stay ours.
- */
+/* While the sender runs: stop when the run must, log and count. */
 static void
 tick(void *arg)
 {
 	struct deliver *d = arg;
-	struct jobs_err err = { 0, "" };
-	int64_t now = jobs_clock_now_ms();
-	int rc;
 
 	/* The run's own timeout and stop signals end the sending too. */
 	if (jobs_run_cancelled(d->c))
 		d->stop = 1;
 	settle(d);
-	if (now - d->renewed_ms < d->lease_ms / 3)
-		return;
-	pthread_mutex_lock(&d->write);
-	rc = jobs_outbox_renew(d->c->app, d->token, now, d->lease_ms, &err);
-	pthread_mutex_unlock(&d->write);
-	if (rc < 0)
-		jobs_log(d->c, JOBS_WARN, "unable to renew leases: %s", err.msg);
-	d->renewed_ms = now;
 }
 
-/* The booker's connection and thread. */
+/* The booker's connections and thread. */
 static int
 booker_start(struct deliver *d, struct jobs_err *err)
 {
+	struct booker *bk = &d->bk;
 	int e;
 
-	pthread_mutex_init(&d->write, NULL);
-	pthread_mutex_init(&d->bk.mu, NULL);
-	pthread_cond_init(&d->bk.cv, NULL);
-	pthread_cond_init(&d->bk.idle, NULL);
-	d->bk.token = d->token;
-	d->bk.write = &d->write;
-	if (jobs_db_open(&d->bk.db, d->c->app->path, JOBS_DB_APP, 0, err) < 0)
+	pthread_mutex_init(&bk->mu, NULL);
+	pthread_cond_init(&bk->cv, NULL);
+	pthread_cond_init(&bk->ready_cv, NULL);
+	bk->d = d;
+	bk->left = d->c->opts->limit >= 0 ? d->c->opts->limit : INT64_MAX;
+	bk->renewed_ms = jobs_clock_now_ms();
+	if (jobs_db_open(&bk->app, d->c->app->path, JOBS_DB_APP, 0, err) < 0 ||
+	    jobs_db_open(&bk->ledger, d->c->ledger->path, JOBS_DB_LEDGER, 0,
+	    err) < 0)
 		return -1;
-	if ((e = pthread_create(&d->bk.th, NULL, booker_main, &d->bk)) != 0) {
-		jobs_db_close(d->bk.db);
-		d->bk.db = NULL;
+	if ((e = pthread_create(&bk->th, NULL, booker_main, bk)) != 0)
 		return jobs_err_set(err, JOBS_ETEMP, "unable to start a thread: %s",
 		    strerror(e));
-	}
-	d->bk.started = 1;
+	bk->started = 1;
 	return 0;
 }
 
-/* Book what is left, then end the thread. */
+/* Book what is left, give back what was claimed but not sent, end. */
 static void
 booker_stop(struct deliver *d)
 {
-	if (!d->bk.started)
-		return;
-	pthread_mutex_lock(&d->bk.mu);
-	d->bk.quit = 1;
-	pthread_cond_signal(&d->bk.cv);
-	pthread_mutex_unlock(&d->bk.mu);
-	pthread_join(d->bk.th, NULL);
-	d->bk.started = 0;
-	jobs_db_close(d->bk.db);
-	d->bk.db = NULL;
+	struct booker *bk = &d->bk;
+
+	if (bk->started) {
+		pthread_mutex_lock(&bk->mu);
+		bk->quit = 1;
+		pthread_cond_signal(&bk->cv);
+		pthread_mutex_unlock(&bk->mu);
+		pthread_join(bk->th, NULL);
+		bk->started = 0;
+	}
+	settle(d);
+	jobs_db_close(bk->app);
+	jobs_db_close(bk->ledger);
+	bk->app = bk->ledger = NULL;
+	free(bk->todo.v);
+	free(bk->grants);
+	free(bk->tally);
+	pthread_mutex_destroy(&bk->mu);
+	pthread_cond_destroy(&bk->cv);
+	pthread_cond_destroy(&bk->ready_cv);
 }
 
 static int
@@ -823,37 +953,27 @@ deliver(struct jobs_ctx *c, void *arg)
 	for (i = 0; i < 8 && n + 2 < (int)sizeof(token); i++, n += 2)
 		snprintf(token + n, 3, "%02x", rnd[i]);
 	d.token = token;
-	d.left = c->opts->limit >= 0 ? c->opts->limit : INT64_MAX;
 	d.send.tick = tick;
 	d.send.tick_arg = &d;
 	/*
-	 * One stream for the run: the next claim is made while the last
-	 * one's rows are still going out, and results are booked in small
-	 * groups as they come, so a kill repeats at most the transfers in
-	 * flight and one group.
+	 * One stream for the run: the booker claims the next rows while the
+	 * last ones are still going out, and books results as they come, so
+	 * a kill repeats at most the transfers in flight and the results of
+	 * one commit.
 	 */
 	src.arg = &d;
 	src.low = d.batch / 2 > 0 ? d.batch / 2 : 1;
-	d.renewed_ms = jobs_clock_now_ms();
 	d.stop = jobs_run_cancelled(c);
 	if (booker_start(&d, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
-		return -1;
-	}
-	if (jobs_send_stream(&d.send, &src, &d.stop, &err) < 0) {
+		rc = -1;
+	} else if (jobs_send_stream(&d.send, &src, &d.stop, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		rc = -1;
 	}
 	booker_stop(&d);
-	settle(&d);
-	record_breakers(&d);
 	if (d.failed)
 		rc = -1;
-	free(d.bk.todo.v);
-	pthread_mutex_destroy(&d.bk.mu);
-	pthread_cond_destroy(&d.bk.cv);
-	pthread_cond_destroy(&d.bk.idle);
-	pthread_mutex_destroy(&d.write);
 	/* Only after a failed commit: those rows go back when their lease ends. */
 	while ((cl = d.claims) != NULL) {
 		d.claims = cl->next;

@@ -435,10 +435,11 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	 * rows of its ordering key.
 	 */
 	if (jobs_db_prepare(db, "SELECT id, destination, priority FROM outbox AS o"
-	    " WHERE status = 'pending' AND +not_before <= ?1 AND (?3 OR priority <"
-	    " ?4 OR (priority = ?4 AND id > ?5)) AND (ordering_key IS NULL OR NOT"
-	    " EXISTS (SELECT 1 FROM outbox AS e WHERE e.ordering_key ="
-	    " o.ordering_key AND e.id < o.id AND e.status IN ('pending', 'leased')))"
+	    " INDEXED BY outbox_claim WHERE status = 'pending' AND +not_before <= ?1"
+	    " AND (?3 OR priority < ?4 OR (priority = ?4 AND id > ?5)) AND"
+	    " (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS e WHERE"
+	    " e.ordering_key = o.ordering_key AND e.id < o.id AND e.status IN"
+	    " ('pending', 'leased')))"
 	    " ORDER BY priority DESC, id LIMIT ?2", &sel, err) < 0 ||
 	    jobs_db_prepare(db, "UPDATE outbox SET status = 'leased', lease_token = ?2,"
 	    " lease_until = ?3, attempts = attempts + 1 WHERE id = ?1 AND status ="
@@ -687,6 +688,47 @@ jobs_outbox_ack(struct jobs_db *app, struct jobs_outbox_ack *acks, int n,
 	 * waits for the disk) bounds how many.  A killed process loses none.
 	 */
 	return jobs_db_tx_lazy(app, ack_tx, &a, err);
+}
+
+struct release {
+	const struct jobs_outbox_row *rows;
+	int n;
+	const char *token;
+};
+
+static int
+release_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
+{
+	struct release *r = arg;
+	sqlite3_stmt *st = NULL;
+	int i;
+
+	if (jobs_db_prepare(db, "UPDATE outbox SET status = 'pending', attempts ="
+	    " max(attempts - 1, 0), lease_token = NULL, lease_until = NULL WHERE"
+	    " id = ?1 AND lease_token = ?2 AND status = 'leased'", &st, err) < 0)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, r->rows[i].id);
+		sqlite3_bind_text(st, 2, r->token, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return jobs_db_fail(db, "unable to release rows in", err);
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+jobs_outbox_release(struct jobs_db *app, const struct jobs_outbox_row *rows,
+    int n, const char *token, struct jobs_err *err)
+{
+	struct release r = { rows, n, token };
+
+	if (n == 0)
+		return 0;
+	return jobs_db_tx(app, release_tx, &r, err);
 }
 
 struct requeue {

@@ -160,6 +160,14 @@ int jobs_outbox_renew(struct jobs_db *app, const char *token, int64_t now_ms,
 void jobs_outbox_free(struct jobs_outbox_row *rows, int n);
 
 /*
+ * Give back rows claimed with token that were never tried (the run
+ * stopped first): pending again, the claim's attempt uncounted.  0 or -1
+ * with err; rows no longer ours are left alone.
+ */
+int jobs_outbox_release(struct jobs_db *app, const struct jobs_outbox_row *rows,
+    int n, const char *token, struct jobs_err *err);
+
+/*
  * Requeue dead rows: the one with key (any source) or, with key NULL, all.
  * Attempts start over.  Returns rows changed, -1 with err.
  */
