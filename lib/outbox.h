@@ -140,7 +140,9 @@ struct jobs_outbox_ack {
  * Record results while the lease is ours (checked with the token): sent;
  * back to pending with not_before = now + backoff (exponential with
  * jitter, or Retry-After clamped to 1 s .. 6 h); dead when permanent or
- * when the attempts are spent.  0 or -1 with err.
+ * when the attempts are spent.  The commit does not wait for the disk
+ * (jobs_db_tx_lazy()): a power loss may undo it, which only sends those
+ * messages again.  0 or -1 with err.
  */
 int jobs_outbox_ack(struct jobs_db *app, struct jobs_outbox_ack *acks, int n,
     const char *token, int64_t now_ms, struct jobs_err *err);
