@@ -174,8 +174,8 @@ CREATE TABLE IF NOT EXISTS publish_events (
 	id		INTEGER PRIMARY KEY AUTOINCREMENT,
 	post_id		INTEGER NOT NULL,
 	at		INTEGER NOT NULL,	-- epoch s
-	status		TEXT NOT NULL CHECK (status IN ('queued', 'late', 'published',
-			'failed')),
+	status		TEXT NOT NULL CHECK (status IN ('queued', 'late', 'retrying',
+			'published', 'failed')),
 	detail		TEXT
 );
 CREATE INDEX IF NOT EXISTS publish_events_post ON publish_events (post_id, id);

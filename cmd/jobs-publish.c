@@ -47,6 +47,7 @@ publish(struct jobs_ctx *c, void *arg)
 	cJSON_AddNumberToObject(c->metrics, c->opts->dry_run ? "due" : "queued",
 	    (double)res.queued);
 	cJSON_AddNumberToObject(c->metrics, "late", (double)res.late);
+	cJSON_AddNumberToObject(c->metrics, "retrying", (double)res.retrying);
 	cJSON_AddNumberToObject(c->metrics, "published", (double)res.published);
 	cJSON_AddNumberToObject(c->metrics, "failed", (double)res.failed);
 	if (res.late)

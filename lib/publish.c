@@ -171,7 +171,12 @@ queue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	return rc;
 }
 
-/* Publishing posts whose outbox row has settled. */
+/*
+ * Publishing posts whose outbox row has moved on: one "retrying" event
+ * for each attempt that failed since the last run looked (with the
+ * row's last error for the latest), then, once the row has settled,
+ * "published" or "failed".  posts.attempts counts the attempts seen.
+ */
 static int
 settle_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
@@ -184,18 +189,42 @@ settle_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 
 	if (jobs_db_prepare(db, "SELECT p.id, coalesce(o.status, 'gone'), o.sent_at,"
 	    " coalesce(o.last_error, CASE WHEN o.id IS NULL THEN 'its outbox row"
-	    " is gone' END), o.attempts FROM posts AS p LEFT JOIN outbox AS o ON"
-	    " o.source = 'jobs-publish' AND o.idempotency_key = 'post-' || p.id"
+	    " is gone' END), coalesce(o.attempts, 0), p.attempts,"
+	    " coalesce(o.max_attempts, 0) FROM posts AS p LEFT JOIN outbox AS o"
+	    " ON o.source = 'jobs-publish' AND o.idempotency_key = 'post-' || p.id"
 	    " WHERE p.status = 'publishing' AND (o.id IS NULL OR o.status IN"
-	    " ('sent', 'dead', 'cancelled'))", &st, err) < 0)
+	    " ('sent', 'dead', 'cancelled') OR (o.status = 'pending' AND"
+	    " o.attempts > p.attempts) OR (o.status = 'leased' AND o.attempts - 1"
+	    " > p.attempts))", &st, err) < 0)
 		return -1;
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		const char *status = (const char *)sqlite3_column_text(st, 1);
 		const char *error = (const char *)sqlite3_column_text(st, 3);
 		int attempts = sqlite3_column_int(st, 4);
+		int seen = sqlite3_column_int(st, 5), max = sqlite3_column_int(st, 6);
+		int settled = strcmp(status, "pending") != 0 &&
+		    strcmp(status, "leased") != 0;
+		/* A leased row's last attempt is still going on. */
+		int tried = strcmp(status, "leased") == 0 ? attempts - 1 : attempts;
+		char why[400];
+		int a;
 
-		if (strcmp(status, "sent") == 0) {
+		for (a = seen + 1; rc == 0 && a <= tried - settled; a++) {
+			if (a == tried && error)
+				snprintf(why, sizeof(why), "attempt %d of %d failed: %s",
+				    a, max, error);
+			else
+				snprintf(why, sizeof(why), "attempt %d of %d failed", a,
+				    max);
+			p->res->retrying++;
+			rc = event(db, id, p->now_s, "retrying", why, err);
+		}
+		if (rc < 0)
+			break;
+		if (!settled)
+			rc = set_post(db, id, "publishing", NULL, 0, tried, err);
+		else if (strcmp(status, "sent") == 0) {
 			p->res->published++;
 			rc = set_post(db, id, "published", NULL,
 			    sqlite3_column_int64(st, 2), attempts, err);

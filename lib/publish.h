@@ -3,7 +3,8 @@
  * publishing in the same transaction that queues its webhook in the
  * outbox (key post-<id>, the same on every attempt, so a receiver can drop
  * a repeat); later runs settle publishing posts from their outbox row:
- * sent → published, dead → failed.  One publish event per step.
+ * sent → published, dead → failed.  One publish event per step, and one
+ * per delivery attempt that failed and will be retried.
  */
 #ifndef JOBS_PUBLISH_H
 #define JOBS_PUBLISH_H
@@ -16,6 +17,7 @@ struct jobs_err;
 struct jobs_publish_result {
 	int64_t queued;		/* posts handed to the outbox this run */
 	int64_t late;		/* of those, past the window: published late */
+	int64_t retrying;	/* attempts that failed and will be retried */
 	int64_t published;	/* settled as published */
 	int64_t failed;		/* settled as failed (or no channel) */
 	int64_t failed_ids[10];	/* the first of them, to name on stderr */

@@ -67,4 +67,29 @@ appsql "UPDATE outbox SET status = 'dead', last_error = 'HTTP 410' WHERE idempot
 code 1 "a dead outbox row fails its post" jobs-publish
 is "with the outbox's error" "$(appsql "select status, last_error from posts where title = 'unlucky'")" "failed|HTTP 410"
 code 2 "a bad --window" jobs-publish --window soon
+
+# One event per attempt: a webhook that fails once, then takes the post.
+echo '{"/flaky": ["503", "200"]}' >"$T/h.script"
+rm -f "$T/hport"
+python3 tests/receivers/hookrecv.py "$T/hreq" "$T/hport" "$T/h.script" &
+hpid=$!
+trap 'kill $rpid $hpid 2>/dev/null; rm -rf "$T"' EXIT
+wait_until 5 test -s "$T/hport" || not_ok "the scripted receiver started"
+appsql "INSERT INTO channels (name, url) VALUES ('flaky', 'http://127.0.0.1:$(cat "$T/hport")/flaky');
+INSERT INTO posts (channel, title, body, publish_at) VALUES ('flaky', 'second time lucky', 'x', $NOW)"
+pid=$(appsql "select id from posts where title = 'second time lucky'")
+jobs-publish >/dev/null 2>&1
+jobs-deliver >/dev/null 2>&1
+code 0 "a failed attempt that will be retried is not a failure" jobs-publish --json
+like "but counted (this one, and the bulk posts whose receiver is gone)" "$out" '"retrying":[[:space:]]*201[,}]'
+like "one retrying event, with the reason" "$(appsql "select status, detail from publish_events where post_id = $pid order by id" | tr '\n' ' ')" \
+	"^queued|post-$pid retrying|attempt 1 of 8 failed: HTTP 503"
+code 0 "a rerun adds no event" jobs-publish
+is "still two events" "$(appsql "select count(*) from publish_events where post_id = $pid")" 2
+later=$(appsql "select not_before from outbox where idempotency_key = 'post-$pid'")
+JOBS_NOW=$later jobs-deliver >/dev/null 2>&1
+JOBS_NOW=$later code 0 "the second attempt is published" jobs-publish
+is "queued, retrying, published" "$(appsql "select status from publish_events where post_id = $pid order by id" | tr '\n' ' ')" \
+	"queued retrying published "
+is "the post counts its attempts" "$(appsql "select status, attempts from posts where id = $pid")" "published|2"
 finish
