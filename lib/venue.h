@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+struct jobs_db;
 struct jobs_err;
 
 /* Alert levels, lowest first, so that a >= b means "at least as severe". */
@@ -53,5 +54,24 @@ void jobs_venue_settings_default(struct jobs_venue_settings *s);
  */
 int jobs_venue_settings_parse(const char *json, struct jobs_venue_settings *s,
     struct jobs_err *err);
+
+/* A venue as the statistics and reports read it. */
+struct jobs_venue {
+	int64_t id;
+	char *name;		/* as stored: untrusted text */
+	char *timezone;		/* IANA name, unchecked */
+	char *manager_email;	/* NULL when none (or empty) */
+};
+
+/*
+ * Read the venues, by id: only the one with id only when only > 0, at
+ * most limit when limit >= 0.  *v holds *n of them (none: NULL, 0); the
+ * caller frees them with jobs_venue_free().  0, or -1 with err.
+ */
+int jobs_venue_list(struct jobs_db *app, int64_t only, long limit,
+    struct jobs_venue **v, size_t *n, struct jobs_err *err);
+
+/* Free v[0..n) and the array; accepts NULL. */
+void jobs_venue_free(struct jobs_venue *v, size_t n);
 
 #endif
