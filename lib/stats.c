@@ -137,25 +137,6 @@ rows_clear(struct batch *b)
 	b->n = 0;
 }
 
-/* Show o (always taken) under the venue's id, or count it omitted. */
-static int
-show(cJSON *venues, int64_t id, cJSON *o, int64_t *omitted)
-{
-	char key[24];
-
-	if (cJSON_GetArraySize(venues) >= JOBS_STATS_METRICS_MAX) {
-		cJSON_Delete(o);
-		(*omitted)++;
-		return 0;
-	}
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	if (!cJSON_AddItemToObject(venues, key, o)) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	return 0;
-}
-
 int
 jobs_stats_run(struct jobs_ctx *c, struct jobs_stats_result *res,
     struct jobs_err *err)
@@ -199,7 +180,8 @@ jobs_stats_run(struct jobs_ctx *c, struct jobs_stats_result *res,
 				goto oom;
 			b.n++;
 		}
-		rc = show(venues, v[i].id, o, &omitted);
+		rc = jobs_venue_metric(venues, v[i].id, o, JOBS_STATS_METRICS_MAX,
+		    &omitted);
 		o = NULL;
 		if (rc < 0)
 			goto oom;

@@ -1,4 +1,5 @@
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,4 +214,23 @@ jobs_venue_free(struct jobs_venue *v, size_t n)
 		free(v[i].manager_email);
 	}
 	free(v);
+}
+
+int
+jobs_venue_metric(cJSON *obj, int64_t id, cJSON *item, int max,
+    int64_t *omitted)
+{
+	char key[24];
+
+	if (cJSON_GetArraySize(obj) >= max) {
+		cJSON_Delete(item);
+		(*omitted)++;
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	if (!cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return -1;
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+struct cJSON;
 struct jobs_db;
 struct jobs_err;
 
@@ -73,5 +74,14 @@ int jobs_venue_list(struct jobs_db *app, int64_t only, long limit,
 
 /* Free v[0..n) and the array; accepts NULL. */
 void jobs_venue_free(struct jobs_venue *v, size_t n);
+
+/*
+ * Add item (always taken) to the metrics object obj under the venue's id,
+ * unless obj already has max members: then count it in *omitted and drop
+ * it, so a run's record stays small with many venues.  0, or -1 when out
+ * of memory.
+ */
+int jobs_venue_metric(struct cJSON *obj, int64_t id, struct cJSON *item,
+    int max, int64_t *omitted);
 
 #endif
