@@ -27,19 +27,19 @@
  * (venue_id, status, sent_at, feedback_id), alerts through alerts_venue.
  */
 static const char day_sql[] =
-    "WITH f AS (SELECT count(*) AS n, sum(rating >= 4) AS good, avg(rating)"
-    " AS rating FROM feedback WHERE venue_id = ?1 AND created_at >= ?2 AND"
-    " created_at < ?3),"
-    " s AS (SELECT count(*) AS n, avg(r.sent_at - f.created_at) AS wait FROM"
-    " responses AS r LEFT JOIN feedback AS f ON f.id = r.feedback_id WHERE"
-    " r.venue_id = ?1 AND r.status = 'sent' AND r.sent_at >= ?2 AND"
-    " r.sent_at < ?3)"
-    " SELECT f.n, s.n, round(s.wait / 3600.0, 2),"
+    "WITH counts AS (SELECT count(*) AS n, sum(rating >= 4) AS good,"
+    " avg(rating) AS rating FROM feedback WHERE venue_id = ?1 AND created_at"
+    " >= ?2 AND created_at < ?3),"
+    " answered AS (SELECT count(*) AS n, avg(r.sent_at - f.created_at) AS"
+    " wait FROM responses AS r LEFT JOIN feedback AS f ON f.id ="
+    " r.feedback_id WHERE r.venue_id = ?1 AND r.status = 'sent' AND"
+    " r.sent_at >= ?2 AND r.sent_at < ?3)"
+    " SELECT counts.n, answered.n, round(answered.wait / 3600.0, 2),"
     " (SELECT count(*) FROM alerts WHERE venue_id = ?1 AND detected_at >= ?2"
     " AND detected_at < ?3 AND level = 'critical'),"
-    " round(f.rating, 2),"
-    " CASE WHEN f.n > 0 THEN round(100.0 * f.good / f.n, 2) END"
-    " FROM f, s";
+    " round(counts.rating, 2),"
+    " CASE WHEN counts.n > 0 THEN round(100.0 * counts.good / counts.n, 2) END"
+    " FROM counts, answered";
 
 static const char *const day_names[] = { "feedback_received",
     "responses_sent", "avg_response_time_hours", "critical_alerts",

@@ -22,24 +22,24 @@
  * Nothing scans a table.
  */
 static const char stats_sql[] =
-    "WITH f AS (SELECT count(*) AS n, coalesce(sum(created_at >= ?2), 0) AS"
-    " today, coalesce(sum(created_at >= ?3), 0) AS week,"
+    "WITH counts AS (SELECT count(*) AS n, coalesce(sum(created_at >= ?2), 0)"
+    " AS today, coalesce(sum(created_at >= ?3), 0) AS week,"
     " coalesce(sum(created_at >= ?4), 0) AS month, avg(rating) AS rating"
     " FROM feedback WHERE venue_id = ?1 AND created_at <= ?5),"
-    " s AS (SELECT count(*) AS n, avg(first - created) AS wait FROM"
+    " answered AS (SELECT count(*) AS n, avg(first - created) AS wait FROM"
     " (SELECT min(r.sent_at) AS first, f.created_at AS created FROM"
     " responses AS r JOIN feedback AS f ON f.id = r.feedback_id WHERE"
     " r.venue_id = ?1 AND r.status = 'sent' AND r.sent_at <= ?5 AND"
     " f.venue_id = ?1 AND f.created_at <= ?5 GROUP BY r.feedback_id))"
-    " SELECT f.today, f.week, f.month,"
+    " SELECT counts.today, counts.week, counts.month,"
     " (SELECT count(*) FROM responses WHERE venue_id = ?1 AND status IN"
     " ('generated', 'pending_approval', 'approved', 'auto_approved')),"
     " (SELECT count(*) FROM responses WHERE venue_id = ?1 AND status ="
     " 'sent' AND sent_at >= ?2 AND sent_at <= ?5),"
-    " round(f.rating, 2),"
-    " CASE WHEN f.n > 0 THEN round(1.0 * s.n / f.n, 4) END,"
-    " round(s.wait / 3600.0, 2)"
-    " FROM f, s";
+    " round(counts.rating, 2),"
+    " CASE WHEN counts.n > 0 THEN round(1.0 * answered.n / counts.n, 4) END,"
+    " round(answered.wait / 3600.0, 2)"
+    " FROM counts, answered";
 
 static const char *const stats_names[] = { "feedback_today",
     "feedback_this_week", "feedback_this_month", "pending_responses",
