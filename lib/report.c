@@ -105,8 +105,7 @@ jobs_report_venue(struct jobs_db *app, const struct jobs_venue *v,
 {
 	sqlite3_stmt *st = NULL;
 	cJSON *o = NULL, *issues;
-	size_t i;
-	int ok, rc = -1;
+	int rc = -1;
 
 	*out = NULL;
 	if ((o = cJSON_CreateObject()) == NULL ||
@@ -123,15 +122,9 @@ jobs_report_venue(struct jobs_db *app, const struct jobs_venue *v,
 		jobs_db_fail(app, "unable to read the day from", err);
 		goto out;
 	}
-	for (i = 0; i < sizeof(day_names) / sizeof(day_names[0]); i++) {
-		if (sqlite3_column_type(st, (int)i) == SQLITE_NULL)
-			ok = cJSON_AddNullToObject(o, day_names[i]) != NULL;
-		else
-			ok = cJSON_AddNumberToObject(o, day_names[i],
-			    sqlite3_column_double(st, (int)i)) != NULL;
-		if (!ok)
-			goto oom;
-	}
+	if (jobs_venue_numbers(o, st, day_names, (int)(sizeof(day_names) /
+	    sizeof(day_names[0]))) < 0)
+		goto oom;
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((issues = cJSON_AddObjectToObject(o, "top_issues")) == NULL)

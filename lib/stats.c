@@ -53,8 +53,7 @@ jobs_stats_venue(struct jobs_db *app, const struct jobs_venue *v,
 	struct jobs_tz_periods p;
 	sqlite3_stmt *st = NULL;
 	cJSON *o = NULL;
-	size_t i;
-	int step, rc = -1, ok;
+	int rc = -1;
 
 	*out = NULL;
 	if (jobs_tz_periods(v->timezone, now_s, &p, err) < 0)
@@ -66,21 +65,15 @@ jobs_stats_venue(struct jobs_db *app, const struct jobs_venue *v,
 	sqlite3_bind_int64(st, 3, p.week);
 	sqlite3_bind_int64(st, 4, p.month);
 	sqlite3_bind_int64(st, 5, now_s);
-	if ((step = sqlite3_step(st)) != SQLITE_ROW) {
+	if (sqlite3_step(st) != SQLITE_ROW) {
 		jobs_db_fail(app, "unable to read statistics from", err);
 		goto out;
 	}
 	if ((o = cJSON_CreateObject()) == NULL)
 		goto oom;
-	for (i = 0; i < sizeof(stats_names) / sizeof(stats_names[0]); i++) {
-		if (sqlite3_column_type(st, (int)i) == SQLITE_NULL)
-			ok = cJSON_AddNullToObject(o, stats_names[i]) != NULL;
-		else
-			ok = cJSON_AddNumberToObject(o, stats_names[i],
-			    sqlite3_column_double(st, (int)i)) != NULL;
-		if (!ok)
-			goto oom;
-	}
+	if (jobs_venue_numbers(o, st, stats_names, (int)(sizeof(stats_names) /
+	    sizeof(stats_names[0]))) < 0)
+		goto oom;
 	*out = o;
 	o = NULL;
 	rc = 0;
@@ -137,6 +130,20 @@ rows_clear(struct batch *b)
 	b->n = 0;
 }
 
+/* Store the batch's rows, if any, and empty it. */
+static int
+flush(struct jobs_ctx *c, struct batch *b, struct jobs_stats_result *res,
+    struct jobs_err *err)
+{
+	if (b->n == 0)
+		return 0;
+	if (jobs_db_tx(c->app, store_tx, b, err) < 0)
+		return -1;
+	res->stored += (int64_t)b->n;
+	rows_clear(b);
+	return 0;
+}
+
 int
 jobs_stats_run(struct jobs_ctx *c, struct jobs_stats_result *res,
     struct jobs_err *err)
@@ -186,19 +193,11 @@ jobs_stats_run(struct jobs_ctx *c, struct jobs_stats_result *res,
 		if (rc < 0)
 			goto oom;
 		rc = -1;
-		if (b.n == BATCH) {
-			if (jobs_db_tx(c->app, store_tx, &b, err) < 0)
-				goto out;
-			res->stored += (int64_t)b.n;
-			rows_clear(&b);
-		}
-	}
-	if (b.n > 0) {
-		if (jobs_db_tx(c->app, store_tx, &b, err) < 0)
+		if (b.n == BATCH && flush(c, &b, res, err) < 0)
 			goto out;
-		res->stored += (int64_t)b.n;
-		rows_clear(&b);
 	}
+	if (flush(c, &b, res, err) < 0)
+		goto out;
 	if ((omitted > 0 && !cJSON_AddNumberToObject(c->metrics, "venues_omitted",
 	    (double)omitted)) ||
 	    !cJSON_AddNumberToObject(c->metrics, "computed", (double)res->computed) ||

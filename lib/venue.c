@@ -234,3 +234,21 @@ jobs_venue_metric(cJSON *obj, int64_t id, cJSON *item, int max,
 	}
 	return 0;
 }
+
+int
+jobs_venue_numbers(cJSON *o, sqlite3_stmt *st, const char *const *names,
+    int n)
+{
+	int i, ok;
+
+	for (i = 0; i < n; i++) {
+		if (sqlite3_column_type(st, i) == SQLITE_NULL)
+			ok = cJSON_AddNullToObject(o, names[i]) != NULL;
+		else
+			ok = cJSON_AddNumberToObject(o, names[i],
+			    sqlite3_column_double(st, i)) != NULL;
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}

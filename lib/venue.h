@@ -13,6 +13,7 @@
 
 struct cJSON;
 struct jobs_db;
+struct sqlite3_stmt;
 struct jobs_err;
 
 /* Alert levels, lowest first, so that a >= b means "at least as severe". */
@@ -83,5 +84,13 @@ void jobs_venue_free(struct jobs_venue *v, size_t n);
  */
 int jobs_venue_metric(struct cJSON *obj, int64_t id, struct cJSON *item,
     int max, int64_t *omitted);
+
+/*
+ * Add columns 0..n-1 of the row st stands on to o as numbers named
+ * names[i], SQL NULL as JSON null (an average of nothing is null, never
+ * NaN).  0, or -1 when out of memory.
+ */
+int jobs_venue_numbers(struct cJSON *o, struct sqlite3_stmt *st,
+    const char *const *names, int n);
 
 #endif
