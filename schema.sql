@@ -242,7 +242,10 @@ CREATE TABLE IF NOT EXISTS responses (
 	sent_at		INTEGER			-- epoch s
 );
 CREATE INDEX IF NOT EXISTS responses_feedback ON responses (feedback_id);
-CREATE INDEX IF NOT EXISTS responses_venue ON responses (venue_id, status);
+-- By venue and status; sent_at and feedback_id make it covering for the
+-- sent responses of a venue over a span (jobs-stats, jobs-report).
+CREATE INDEX IF NOT EXISTS responses_venue ON responses (venue_id, status,
+	sent_at, feedback_id);
 CREATE TABLE IF NOT EXISTS computed_stats (
 	venue_id	INTEGER NOT NULL,
 	computed_at	INTEGER NOT NULL,	-- epoch s

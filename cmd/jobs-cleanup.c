@@ -25,12 +25,15 @@ cleanup(struct jobs_ctx *c, void *arg)
 		jobs_run_error(c, "%s", err.msg);
 		return -1;
 	}
-	c->items_ok = res.executions + res.skipped + res.logs + res.outbox;
+	c->items_ok = res.executions + res.skipped + res.logs + res.outbox +
+	    res.computed_stats;
 	if (!cJSON_AddNumberToObject(c->metrics, "executions_deleted",
 	    (double)res.executions) ||
 	    !cJSON_AddNumberToObject(c->metrics, "skipped_deleted", (double)res.skipped) ||
 	    !cJSON_AddNumberToObject(c->metrics, "logs_deleted", (double)res.logs) ||
 	    !cJSON_AddNumberToObject(c->metrics, "outbox_deleted", (double)res.outbox) ||
+	    !cJSON_AddNumberToObject(c->metrics, "computed_stats_deleted",
+	    (double)res.computed_stats) ||
 	    !cJSON_AddNumberToObject(c->metrics, "pages_freed",
 	    (double)res.pages_freed) ||
 	    !cJSON_AddBoolToObject(c->metrics, "dry_run", c->opts->dry_run))

@@ -1453,13 +1453,95 @@ jobs_cron_prev(const struct jobs_cron *c, int64_t at, const char *tz,
 	return 0;
 }
 
+/* t's local time in z (NULL: UTC); t within the engine's range. */
+static void
+local_of(struct zone *z, int64_t t, struct jobs_cron_tm *tm)
+{
+	int64_t start, end, local, days;
+	int32_t off = 0, prev;
+	int secs;
+
+	if (z != NULL)
+		zone_span(z, t, &start, &end, &off, &prev);
+	local = t + off;
+	days = floor_div(local, 86400);
+	secs = (int)(local - days * 86400);
+	civil_from_days(days, &tm->year, &tm->month, &tm->day);
+	tm->hour = secs / 3600;
+	tm->min = secs / 60 % 60;
+	tm->sec = secs % 60;
+	tm->wday = weekday(days);
+	tm->utoff = off;
+}
+
+int
+jobs_cron_local(int64_t t, const char *tz, struct jobs_cron_tm *tm,
+    struct jobs_err *err)
+{
+	struct zone *z;
+
+	if (t < JOBS_CRON_TIME_MIN || t > JOBS_CRON_TIME_MAX)
+		return jobs_err_set(err, JOBS_EUSAGE,
+		    "time %lld is out of range", (long long)t);
+	if (zone_get(tz, &z, err) < 0)
+		return -1;
+	local_of(z, t, tm);
+	return 0;
+}
+
+/*
+ * Walk the stretches of constant offset from well before the wall time
+ * (offsets stay within a day and a bit) to the first one whose local times
+ * reach it: the wall time falls in it, or in the gap just before it.
+ */
+int
+jobs_cron_day_start(const char *tz, int64_t y, int m, int d, int64_t *t,
+    struct jobs_err *err)
+{
+	struct zone *z;
+	int64_t wall, at, start, end;
+	int32_t off, prev;
+	int i;
+
+	if (m < 1 || m > 12 || y < 1 || y > 9999 || d < -400 || d > 400)
+		return jobs_err_set(err, JOBS_EUSAGE,
+		    "date %lld-%d-%d is out of range", (long long)y, m, d);
+	wall = days_from_civil(y, m, d) * 86400;
+	if (wall < JOBS_CRON_TIME_MIN + 3 * 86400 ||
+	    wall > JOBS_CRON_TIME_MAX - 3 * 86400)
+		return jobs_err_set(err, JOBS_EUSAGE,
+		    "date %lld-%02d-%02d is out of range", (long long)y, m, d);
+	if (zone_get(tz, &z, err) < 0)
+		return -1;
+	if (z == NULL) {
+		*t = wall;
+		return 0;
+	}
+	at = wall - 3 * 86400;
+	for (i = 0; i < 64; i++) {
+		zone_span(z, at, &start, &end, &off, &prev);
+		if (end == INT64_MAX || end + off > wall) {
+			/*
+			 * Its local times start at start + off: past the
+			 * wall time, the wall time is in the gap before it.
+			 */
+			*t = start != INT64_MIN && start + off > wall ? start :
+			    wall - off;
+			return 0;
+		}
+		at = end;
+	}
+	return jobs_err_set(err, JOBS_EUSAGE,
+	    "time zone \"%s\" changes offset too often", tz);
+}
+
 int
 jobs_cron_format(int64_t t, const char *tz, char *buf, size_t size)
 {
 	struct zone *z;
-	int64_t start, end, local, days, y;
-	int32_t off = 0, prev, a;
-	int m, d, secs, n, more = 0;
+	struct jobs_cron_tm tm;
+	int32_t a;
+	int n, more = 0;
 
 	if (buf == NULL || size == 0)
 		return -1;
@@ -1467,18 +1549,13 @@ jobs_cron_format(int64_t t, const char *tz, char *buf, size_t size)
 	if (t < -(INT64_C(1) << 40) || t > INT64_C(1) << 40 ||
 	    zone_get(tz, &z, NULL) < 0)
 		return -1;
-	if (z != NULL)
-		zone_span(z, t, &start, &end, &off, &prev);
-	local = t + off;
-	days = floor_div(local, 86400);
-	secs = (int)(local - days * 86400);
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999)
+	local_of(z, t, &tm);
+	if (tm.year < 0 || tm.year > 9999)
 		return -1;
-	a = off < 0 ? -off : off;
+	a = tm.utoff < 0 ? -tm.utoff : tm.utoff;
 	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-	    (int)y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
-	    off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+	    (int)tm.year, tm.month, tm.day, tm.hour, tm.min, tm.sec,
+	    tm.utoff < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
 	if (n > 0 && a % 60 != 0 && (size_t)n < size)
 		more = snprintf(buf + n, size - (size_t)n, ":%02d",
 		    (int)(a % 60));

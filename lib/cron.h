@@ -116,4 +116,34 @@ int jobs_cron_zone_check(const char *tz, struct jobs_err *err);
  */
 int jobs_cron_format(int64_t t, const char *tz, char *buf, size_t size);
 
+/* An instant's local time in a zone (jobs_cron_local). */
+struct jobs_cron_tm {
+	int64_t year;
+	int month, day;		/* 1..12, 1..31 */
+	int hour, min, sec;
+	int wday;		/* 0 = Sunday */
+	int32_t utoff;		/* seconds east of UTC */
+};
+
+/*
+ * The local time of t in zone tz (NULL, "" or "UTC" mean UTC; otherwise
+ * an IANA name), from the same zone engine as the fire times.  Returns 0,
+ * or -1 with err (JOBS_EUSAGE) for a bad zone or a time outside
+ * JOBS_CRON_TIME_MIN..MAX.
+ */
+int jobs_cron_local(int64_t t, const char *tz, struct jobs_cron_tm *tm,
+    struct jobs_err *err);
+
+/*
+ * Where the local day y-m-d begins in zone tz: the first instant whose
+ * local time is at or after y-m-d 00:00:00, which is the instant of
+ * midnight, or, when a forward jump skips midnight, the instant of the
+ * jump (when midnight comes twice, the first).  d may fall outside the
+ * month (0 is the day before the 1st, 32 a day after the 31st of
+ * January...), within 400 days; m is 1..12.  Returns 0 with *t set, or
+ * -1 with err for a bad zone or a date outside years 1..9999.
+ */
+int jobs_cron_day_start(const char *tz, int64_t y, int m, int d, int64_t *t,
+    struct jobs_err *err);
+
 #endif

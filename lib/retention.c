@@ -23,12 +23,15 @@ jobs_retention_load(struct jobs_retention *r, const struct jobs_config *config,
 	r->skipped_ms = 7 * DAY_MS;
 	r->executions_min = 50;
 	r->outbox_ms = 30 * DAY_MS;
+	r->computed_stats_ms = 7 * DAY_MS;
 	r->batch = 500;
 	if (jobs_config_duration(s, "executions", &r->executions_ms, err) < 0 ||
 	    jobs_config_duration(s, "failures", &r->failures_ms, err) < 0 ||
 	    jobs_config_duration(s, "logs", &r->logs_ms, err) < 0 ||
 	    jobs_config_duration(s, "skipped", &r->skipped_ms, err) < 0 ||
 	    jobs_config_duration(s, "outbox", &r->outbox_ms, err) < 0 ||
+	    jobs_config_duration(s, "computed_stats", &r->computed_stats_ms,
+	    err) < 0 ||
 	    jobs_config_count(s, "executions_min", &r->executions_min, err) < 0)
 		return -1;
 	return 0;
@@ -227,6 +230,21 @@ jobs_retention_apply(struct jobs_ctx *c, const struct jobs_retention *r,
 	    " ('sent', 'dead', 'cancelled') AND created_at < ?1 LIMIT ?4)",
 	    { (now - r->outbox_ms) / 1000, 0, 0, r->batch, 0 }, NULL, 0 };
 	if (c->app && drain(c, c->app, &b, dry, &res->outbox, err) < 0)
+		goto out;
+	/*
+	 * Old statistics (jobs-stats), but never a venue's newest row: a
+	 * venue whose statistics stopped still shows its last ones.
+	 */
+	b = (struct batch){ dry ?
+	    "SELECT count(*) FROM computed_stats AS s WHERE computed_at < ?1 AND"
+	    " computed_at < (SELECT max(computed_at) FROM computed_stats WHERE"
+	    " venue_id = s.venue_id)" :
+	    "DELETE FROM computed_stats WHERE rowid IN (SELECT rowid FROM"
+	    " computed_stats AS s WHERE computed_at < ?1 AND computed_at <"
+	    " (SELECT max(computed_at) FROM computed_stats WHERE venue_id ="
+	    " s.venue_id) LIMIT ?4)",
+	    { (now - r->computed_stats_ms) / 1000, 0, 0, r->batch, 0 }, NULL, 0 };
+	if (c->app && drain(c, c->app, &b, dry, &res->computed_stats, err) < 0)
 		goto out;
 	if (!dry) {
 		int before = 0, after = 0;

@@ -19,6 +19,7 @@ struct jobs_retention {
 	int64_t logs_ms;	/* 14 days */
 	int64_t skipped_ms;	/* 7 days */
 	int64_t outbox_ms;	/* sent, dead and cancelled outbox rows: 30 days */
+	int64_t computed_stats_ms; /* computed_stats rows but each venue's newest: 7 days */
 	int64_t executions_min;	/* always keep this many finished runs a job: 50 */
 	int batch;		/* rows a transaction: 500 */
 };
@@ -26,6 +27,7 @@ struct jobs_retention {
 struct jobs_retention_result {
 	int64_t executions, skipped, logs;	/* rows deleted (or, dry, to delete) */
 	int64_t outbox;
+	int64_t computed_stats;
 	int64_t pages_freed;
 };
 

@@ -1,8 +1,11 @@
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "db.h"
 #include "err.h"
 #include "venue.h"
 
@@ -135,4 +138,117 @@ jobs_venue_settings_parse(const char *json, struct jobs_venue_settings *s,
 out:
 	cJSON_Delete(o);
 	return rc;
+}
+
+/* A column as a new string; *s NULL for SQL NULL.  -1 when out of memory. */
+static int
+column_dup(sqlite3_stmt *st, int i, char **s)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	*s = NULL;
+	if (v == NULL)
+		return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : -1;
+	return (*s = strdup((const char *)v)) == NULL ? -1 : 0;
+}
+
+int
+jobs_venue_list(struct jobs_db *app, int64_t only, long limit,
+    struct jobs_venue **v, size_t *n, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct jobs_venue *all = NULL, *more, *it;
+	size_t count = 0, cap = 0;
+	int step, rc = -1;
+
+	*v = NULL;
+	*n = 0;
+	if (jobs_db_prepare(app, "SELECT id, name, timezone, nullif(manager_email,"
+	    " '') FROM venues WHERE ?1 <= 0 OR id = ?1 ORDER BY id LIMIT ?2", &st,
+	    err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, only);
+	sqlite3_bind_int64(st, 2, limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((more = realloc(all, cap * sizeof(*all))) == NULL)
+				goto oom;
+			all = more;
+		}
+		it = &all[count];
+		memset(it, 0, sizeof(*it));
+		count++;
+		it->id = sqlite3_column_int64(st, 0);
+		if (column_dup(st, 1, &it->name) < 0 ||
+		    column_dup(st, 2, &it->timezone) < 0 ||
+		    column_dup(st, 3, &it->manager_email) < 0)
+			goto oom;
+	}
+	if (step != SQLITE_DONE) {
+		jobs_db_fail(app, "unable to read venues from", err);
+		goto out;
+	}
+	*v = all;
+	*n = count;
+	all = NULL;
+	count = 0;
+	rc = 0;
+	goto out;
+oom:
+	jobs_err_set(err, JOBS_ETEMP, "out of memory");
+out:
+	sqlite3_finalize(st);
+	jobs_venue_free(all, count);
+	return rc;
+}
+
+void
+jobs_venue_free(struct jobs_venue *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].name);
+		free(v[i].timezone);
+		free(v[i].manager_email);
+	}
+	free(v);
+}
+
+int
+jobs_venue_metric(cJSON *obj, int64_t id, cJSON *item, int max,
+    int64_t *omitted)
+{
+	char key[24];
+
+	if (cJSON_GetArraySize(obj) >= max) {
+		cJSON_Delete(item);
+		(*omitted)++;
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	if (!cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return -1;
+	}
+	return 0;
+}
+
+int
+jobs_venue_numbers(cJSON *o, sqlite3_stmt *st, const char *const *names,
+    int n)
+{
+	int i, ok;
+
+	for (i = 0; i < n; i++) {
+		if (sqlite3_column_type(st, i) == SQLITE_NULL)
+			ok = cJSON_AddNullToObject(o, names[i]) != NULL;
+		else
+			ok = cJSON_AddNumberToObject(o, names[i],
+			    sqlite3_column_double(st, i)) != NULL;
+		if (!ok)
+			return -1;
+	}
+	return 0;
 }

@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 
+struct cJSON;
+struct jobs_db;
+struct sqlite3_stmt;
 struct jobs_err;
 
 /* Alert levels, lowest first, so that a >= b means "at least as severe". */
@@ -53,5 +56,41 @@ void jobs_venue_settings_default(struct jobs_venue_settings *s);
  */
 int jobs_venue_settings_parse(const char *json, struct jobs_venue_settings *s,
     struct jobs_err *err);
+
+/* A venue as the statistics and reports read it. */
+struct jobs_venue {
+	int64_t id;
+	char *name;		/* as stored: untrusted text */
+	char *timezone;		/* IANA name, unchecked */
+	char *manager_email;	/* NULL when none (or empty) */
+};
+
+/*
+ * Read the venues, by id: only the one with id only when only > 0, at
+ * most limit when limit >= 0.  *v holds *n of them (none: NULL, 0); the
+ * caller frees them with jobs_venue_free().  0, or -1 with err.
+ */
+int jobs_venue_list(struct jobs_db *app, int64_t only, long limit,
+    struct jobs_venue **v, size_t *n, struct jobs_err *err);
+
+/* Free v[0..n) and the array; accepts NULL. */
+void jobs_venue_free(struct jobs_venue *v, size_t n);
+
+/*
+ * Add item (always taken) to the metrics object obj under the venue's id,
+ * unless obj already has max members: then count it in *omitted and drop
+ * it, so a run's record stays small with many venues.  0, or -1 when out
+ * of memory.
+ */
+int jobs_venue_metric(struct cJSON *obj, int64_t id, struct cJSON *item,
+    int max, int64_t *omitted);
+
+/*
+ * Add columns 0..n-1 of the row st stands on to o as numbers named
+ * names[i], SQL NULL as JSON null (an average of nothing is null, never
+ * NaN).  0, or -1 when out of memory.
+ */
+int jobs_venue_numbers(struct cJSON *o, struct sqlite3_stmt *st,
+    const char *const *names, int n);
 
 #endif

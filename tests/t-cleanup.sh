@@ -21,10 +21,18 @@ SELECT id, job, started_at, 'info', 'line' FROM executions;
 INSERT INTO jobs (name, created_at) VALUES ('a', 0), ('b', 0);"
 before=$(sql "select count(*) from executions where job in ('a', 'b')")
 is "history in place" "$before" "600"
+# jobs-stats' history: venue 1 has a row a day for 20 days, venue 2 one
+# row 30 days old, its newest.
+appsql "WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < 19)
+INSERT INTO computed_stats (venue_id, computed_at, stats)
+SELECT 1, $JOBS_NOW - i * 86400, '{}' FROM d;
+INSERT INTO computed_stats (venue_id, computed_at, stats) VALUES (2, $JOBS_NOW - 30 * 86400, '{}');"
 
 code 0 "--dry-run changes nothing" jobs-cleanup --dry-run --json
 is "same count after a dry run" "$(sql "select count(*) from executions where job in ('a', 'b')")" "$before"
 like "but says what it would delete" "$out" '"executions_deleted":[1-9]'
+like "including old statistics" "$out" '"computed_stats_deleted":12'
+is "which stay" "$(appsql "select count(*) from computed_stats")" "21"
 
 code 0 "cleanup succeeds" jobs-cleanup --json
 is "and is silent apart from --json" "$err" ""
@@ -37,6 +45,10 @@ is "failures older than 90 days go" "$(sql "select count(*) from executions wher
 is "skipped runs go after 7 days" "$(sql "select count(*) from executions where status = 'skipped' and started_at < $NOW - 7 * $DAY")" "0"
 is "recent skipped runs stay" "$(sql "select count(*) from executions where status = 'skipped' and job = 'a'")" "7"
 is "logs older than 14 days go" "$(sql "select count(*) from logs where at < $NOW - 14 * $DAY")" "0"
+is "statistics older than 7 days go" "$(appsql "select count(*) from computed_stats where venue_id = 1 and computed_at < $JOBS_NOW - 7 * 86400")" "0"
+is "the last 7 days' stay" "$(appsql "select count(*) from computed_stats where venue_id = 1")" "8"
+is "a venue's newest row stays, however old" "$(appsql "select count(*) from computed_stats where venue_id = 2")" "1"
+like "and says how many went" "$out" '"computed_stats_deleted":12'
 is "logs of deleted runs go" "$(sql "select count(*) from logs where execution_id not in (select id from executions)")" "0"
 is "its own run is recorded with counters" "$(sql "select status, items_ok > 0 from executions where job = 'jobs-cleanup' order by id desc limit 1")" "succeeded|1"
 is "integrity" "$(sql "pragma integrity_check")" "ok"
@@ -52,6 +64,10 @@ mkdir -p "$XDG_CONFIG_HOME/jobs"
 printf '{"retention": {"executions": "1d", "failures": "1d", "executions_min": 3}}\n' >"$XDG_CONFIG_HOME/jobs/config.json"
 code 0 "the config overrides the defaults" jobs-cleanup
 is "keeps only the minimum per job" "$(sql "select count(*) from executions where job = 'b'")" "3"
+printf '{"retention": {"computed_stats": "1d"}}\n' >"$XDG_CONFIG_HOME/jobs/config.json"
+code 0 "retention.computed_stats from the config" jobs-cleanup --json
+like "prunes to a day" "$out" '"computed_stats_deleted":6'
+is "leaving the newest two of venue 1" "$(appsql "select count(*) from computed_stats where venue_id = 1")" "2"
 printf '{"retention": {"executions": "forever"}}\n' >"$XDG_CONFIG_HOME/jobs/config.json"
 code 2 "a bad config is a configuration error" jobs-cleanup
 like "with one line naming the key" "$err" "executions"
