@@ -239,6 +239,10 @@ CREATE TABLE IF NOT EXISTS responses (
 );
 CREATE INDEX IF NOT EXISTS responses_feedback ON responses (feedback_id);
 CREATE INDEX IF NOT EXISTS responses_venue ON responses (venue_id, status);
+-- jobs-respond's loop: replies waiting on their outbox row (scheduled) and
+-- replies a person approved (not yet scheduled), without a scan.
+CREATE INDEX IF NOT EXISTS responses_status ON responses (status,
+	scheduled_send_at);
 CREATE TABLE IF NOT EXISTS computed_stats (
 	venue_id	INTEGER NOT NULL,
 	computed_at	INTEGER NOT NULL,	-- epoch s
