@@ -29,22 +29,6 @@ struct jobs_model {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* A whole number in [min, max] at key of the model section, if present. */
-static int
-within(const cJSON *s, const char *key, int64_t min, int64_t max, int64_t *out,
-    struct jobs_err *err)
-{
-	int64_t n;
-	int rc = jobs_config_count(s, key, &n, err);
-
-	if (rc == 1 && (n < min || n > max))
-		return jobs_err_set(err, JOBS_EUSAGE, "config: model.%s: want %lld"
-		    " to %lld", key, (long long)min, (long long)max);
-	if (rc == 1)
-		*out = n;
-	return rc < 0 ? -1 : 0;
-}
-
 static int
 has_controls(const char *s)
 {
@@ -89,7 +73,8 @@ jobs_model_config_read(const struct jobs_config *c, struct jobs_model_config *m,
 		    " 1s to 10m");
 	m->connect_timeout_ms = m->timeout_ms < CONNECT_MS ? m->timeout_ms :
 	    CONNECT_MS;
-	if (within(s, "max_reply", 1, JOBS_MODEL_REPLY_MAX, &max_reply, err) < 0)
+	if (jobs_config_within(s, "model", "max_reply", 1, JOBS_MODEL_REPLY_MAX,
+	    &max_reply, err) < 0)
 		return -1;
 	m->max_reply = (size_t)max_reply;
 	if (setting(s, "JOBS_MODEL", "model", &name, err) < 0)

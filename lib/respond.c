@@ -41,22 +41,6 @@ static const char default_prompt[] =
  */
 
 static int
-section_count(const cJSON *s, const char *key, int64_t min, int64_t max,
-    int64_t *out, struct jobs_err *err)
-{
-	int64_t n;
-	int rc = jobs_config_count(s, key, &n, err);
-
-	if (rc < 0 || (rc == 1 && (n < min || n > max)))
-		return jobs_err_set(err, JOBS_EUSAGE, "config: respond.%s: want a"
-		    " whole number from %lld to %lld", key, (long long)min,
-		    (long long)max);
-	if (rc == 1)
-		*out = n;
-	return 0;
-}
-
-static int
 section_duration(const cJSON *s, const char *key, int64_t min, int64_t max,
     int64_t *out, struct jobs_err *err)
 {
@@ -96,11 +80,12 @@ jobs_respond_config(const struct jobs_config *c, struct jobs_respond_config *rc,
 	    &rc->breaker.cooldown_ms, err) < 0)
 		return -1;
 	n = rc->breaker.failures;
-	if (section_count(s, "breaker_failures", 1, 1000, &n, err) < 0)
+	if (jobs_config_within(s, "respond", "breaker_failures", 1, 1000, &n,
+	    err) < 0)
 		return -1;
 	rc->breaker.failures = (int)n;
 	n = rc->max_attempts;
-	if (section_count(s, "max_attempts", 1, 10, &n, err) < 0)
+	if (jobs_config_within(s, "respond", "max_attempts", 1, 10, &n, err) < 0)
 		return -1;
 	rc->max_attempts = (int)n;
 	if (jobs_config_string(s, "rate_limit", &rate, err) < 0 ||
