@@ -150,12 +150,17 @@ add_fail(struct jobs_respond_result *res, const char *what, int64_t id,
 	res->nfails++;
 }
 
-static char *
-column_dup(sqlite3_stmt *st, int i)
+/*
+ * Column i as a new string in *out, NULL when it is NULL or empty.  0, or
+ * -1 when out of memory.
+ */
+static int
+column_dup(sqlite3_stmt *st, int i, char **out)
 {
 	const char *s = (const char *)sqlite3_column_text(st, i);
 
-	return s != NULL && *s != '\0' ? strdup(s) : NULL;
+	*out = s != NULL && *s != '\0' ? strdup(s) : NULL;
+	return s != NULL && *s != '\0' && *out == NULL ? -1 : 0;
 }
 
 static void
@@ -328,21 +333,15 @@ read_batch(struct run *r, int64_t after_at, int64_t after_id, struct item *items
 		it->rating = sqlite3_column_int(st, 2);
 		it->created_at = sqlite3_column_int64(st, 4);
 		it->v = venue_find(r, it->venue_id);
-		it->comment = column_dup(st, 3);
-		it->cname = column_dup(st, 5);
-		it->email = column_dup(st, 6);
-		if ((sqlite3_column_text(st, 3) && it->comment == NULL) ||
-		    (sqlite3_column_text(st, 5) && *sqlite3_column_text(st, 5) &&
-		    it->cname == NULL) ||
-		    (sqlite3_column_text(st, 6) && *sqlite3_column_text(st, 6) &&
-		    it->email == NULL)) {
-			n++;
+		n++;
+		if (column_dup(st, 3, &it->comment) < 0 ||
+		    column_dup(st, 5, &it->cname) < 0 ||
+		    column_dup(st, 6, &it->email) < 0) {
 			sqlite3_finalize(st);
 			while (n > 0)
 				item_free(&items[--n]);
 			return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 		}
-		n++;
 	}
 	if (step != SQLITE_DONE) {
 		jobs_db_fail(db, "unable to read feedback from", err);
@@ -730,16 +729,14 @@ approved_batch(struct jobs_db *db, struct reconcile *rec, int *more,
 	/* Read first, write after: no update under a running scan. */
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		a[n].id = sqlite3_column_int64(st, 0);
-		a[n].body = column_dup(st, 1);
-		a[n].email = column_dup(st, 2);
-		a[n].venue = column_dup(st, 3);
 		n++;
-		if (a[n - 1].body == NULL) {
-			/* The body is NOT NULL: an empty one is sent empty. */
-			if ((a[n - 1].body = strdup("")) == NULL) {
-				jobs_err_set(err, JOBS_ETEMP, "out of memory");
-				goto out;
-			}
+		/* The body is NOT NULL: an empty one is sent empty. */
+		if (column_dup(st, 1, &a[n - 1].body) < 0 ||
+		    (a[n - 1].body == NULL && (a[n - 1].body = strdup("")) == NULL) ||
+		    column_dup(st, 2, &a[n - 1].email) < 0 ||
+		    column_dup(st, 3, &a[n - 1].venue) < 0) {
+			jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			goto out;
 		}
 	}
 	if (step != SQLITE_DONE) {

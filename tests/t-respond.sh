@@ -233,6 +233,12 @@ a=$(newfb 1 1 'l1' 20); b=$(newfb 1 1 'l2' 10)
 code 0 "--limit 1" jobs-respond --limit 1 --json
 like "  asks one" "$out" '"asked":1,'
 is "  the oldest first" "$(answered "$a")$(answered "$b")" "10"
+e=$(newfb 1 2 '')
+code 0 "feedback without a comment or a customer" jobs-respond
+is "  is asked about all the same" "$(lastreq 'r["body"]["messages"][1]["content"]')" "Venue: Cafe One
+Rating: 3 out of 5
+Comment: (no comment)"
+is "  and answered" "$(answered "$e")" "1"
 appsql "INSERT INTO venues (id, name, settings) VALUES (6, 'Bad Six', 'not json')"
 code 1 "a venue with malformed settings" jobs-respond
 like "  is named" "$err" "venue 6"
