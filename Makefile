@@ -68,7 +68,7 @@ $(BUILD)/lib/schema_sql.c: schema.sql | $(BUILD)/lib
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h | deps $(BUILD)/lib
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) \
-		$(if $(filter send ping,$*),$(CURL_CFLAGS)) -c -o $@ $<
+		$(if $(filter send ping http model,$*),$(CURL_CFLAGS)) -c -o $@ $<
 
 $(BUILD)/lib/schema_sql.o: $(BUILD)/lib/schema_sql.c
 	$(CC) $(WARNINGS) -Wno-missing-prototypes $(CFLAGS) -c -o $@ $<
@@ -125,7 +125,7 @@ fuzz: $(BUILD)/lib/schema_sql.c | deps
 		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 			$$(pkg-config --cflags sqlite3 libcjson) \
 			-o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c \
-			$(filter-out lib/main.c lib/ping.c lib/send.c,$(wildcard lib/*.c)) \
+			$(filter-out lib/main.c lib/ping.c lib/send.c lib/http.c lib/model.c lib/respond.c,$(wildcard lib/*.c)) \
 			$(BUILD)/lib/schema_sql.c $$(pkg-config --libs sqlite3 libcjson) && \
 		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
 		(cd $(BUILD)/fuzz && ./$$t -runs=$(RUNS) corpus-$$t \

@@ -246,6 +246,10 @@ CREATE INDEX IF NOT EXISTS responses_feedback ON responses (feedback_id);
 -- sent responses of a venue over a span (jobs-stats, jobs-report).
 CREATE INDEX IF NOT EXISTS responses_venue ON responses (venue_id, status,
 	sent_at, feedback_id);
+-- jobs-respond's loop: replies waiting on their outbox row (scheduled) and
+-- replies a person approved (not yet scheduled), without a scan.
+CREATE INDEX IF NOT EXISTS responses_status ON responses (status,
+	scheduled_send_at);
 CREATE TABLE IF NOT EXISTS computed_stats (
 	venue_id	INTEGER NOT NULL,
 	computed_at	INTEGER NOT NULL,	-- epoch s

@@ -143,21 +143,16 @@ config_ms(const cJSON *s, const char *key, long *out, struct jobs_err *err)
 	return rc < 0 ? -1 : 0;
 }
 
-/* A whole number in [min, max] at key, if present; else *out is kept. */
+/* A whole number in [min, max] at delivery.key, if present; else *out is kept. */
 static int
 within(const cJSON *s, const char *key, int64_t min, int64_t max, int *out,
     struct jobs_err *err)
 {
-	int64_t n;
-	int rc = jobs_config_count(s, key, &n, err);
+	int64_t n = *out;
 
-	if (rc < 0)
+	if (jobs_config_within(s, "delivery", key, min, max, &n, err) < 0)
 		return -1;
-	if (rc == 1 && (n < min || n > max))
-		return jobs_err_set(err, JOBS_EUSAGE, "config: delivery.%s: want %lld"
-		    " to %lld", key, (long long)min, (long long)max);
-	if (rc == 1)
-		*out = (int)n;
+	*out = (int)n;
 	return 0;
 }
 

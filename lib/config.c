@@ -327,6 +327,22 @@ jobs_config_count(const struct cJSON *obj, const char *key, int64_t *n,
 }
 
 int
+jobs_config_within(const struct cJSON *obj, const char *section,
+    const char *key, int64_t min, int64_t max, int64_t *n, struct jobs_err *err)
+{
+	int64_t v = 0;
+	int rc = jobs_config_count(obj, key, &v, err);
+
+	if (rc < 0 || (rc == 1 && (v < min || v > max)))
+		return jobs_err_set(err, JOBS_EUSAGE, "config: %s.%s: want a whole"
+		    " number from %lld to %lld", section, key, (long long)min,
+		    (long long)max);
+	if (rc == 1)
+		*n = v;
+	return rc;
+}
+
+int
 jobs_config_string(const struct cJSON *obj, const char *key, const char **s,
     struct jobs_err *err)
 {

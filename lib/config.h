@@ -65,6 +65,14 @@ int jobs_config_duration(const struct cJSON *obj, const char *key, int64_t *ms,
 int jobs_config_count(const struct cJSON *obj, const char *key, int64_t *n,
     struct jobs_err *err);
 
+/*
+ * Read a whole number that must lie in [min, max] at key of the section
+ * named section (for the message: "config: delivery.batch: want a whole
+ * number from 1 to 10000"); same returns.
+ */
+int jobs_config_within(const struct cJSON *obj, const char *section,
+    const char *key, int64_t min, int64_t max, int64_t *n, struct jobs_err *err);
+
 /* Read a string; same returns (*s points into the config). */
 int jobs_config_string(const struct cJSON *obj, const char *key, const char **s,
     struct jobs_err *err);

@@ -5,11 +5,8 @@
 
 #include "clock.h"
 #include "err.h"
+#include "http.h"
 #include "ping.h"
-
-#ifndef JOBS_VERSION
-#define JOBS_VERSION "0"
-#endif
 
 #define PING_BODY_MAX (100 * 1024)
 
@@ -60,21 +57,15 @@ jobs_ping_send(const char *base, const char *what, const char *body,
 		CURLcode cc;
 
 		curl_easy_reset(h);
-		errbuf[0] = '\0';
+		/* The operator configured this endpoint: no proxy unless said. */
+		jobs_http_setup(h, errbuf, 5000L, 10000L);
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_USERAGENT, "jobs/" JOBS_VERSION);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &seen);
-		/* The operator configured this endpoint: no proxy unless said. */
-		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 		if (body != NULL) {
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
@@ -88,12 +79,11 @@ jobs_ping_send(const char *base, const char *what, const char *body,
 			}
 			/* The URL names no check: trying again will not help. */
 			jobs_err_set(err, JOBS_EFAIL, "ping %s: HTTP %ld", what, status);
-			if (status >= 400 && status < 500 && status != 408 &&
-			    status != 429)
+			if (!jobs_http_retryable(status))
 				break;
 		} else
 			jobs_err_set(err, JOBS_EFAIL, "ping %s: %s", what,
-			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			    jobs_http_reason(errbuf, cc));
 		if (attempt < tries)
 			jobs_clock_sleep_ms(500 * attempt);
 	}

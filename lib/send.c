@@ -16,6 +16,7 @@
 #include <openssl/params.h>
 
 #include "err.h"
+#include "http.h"
 #include "mail.h"
 #include "net.h"
 #include "outbox.h"
@@ -233,37 +234,6 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static void
-on_retry_after(struct xfer *x, const char *v, size_t n)
-{
-	char buf[128];
-	const char *p;
-	time_t when;
-	int64_t s = 0;
-
-	while (n > 0 && (*v == ' ' || *v == '\t'))
-		v++, n--;
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' ||
-	    v[n - 1] == '\n'))
-		n--;
-	if (n == 0 || n >= sizeof(buf))
-		return;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	for (p = buf; *p >= '0' && *p <= '9'; p++)
-		if ((s = s * 10 + (*p - '0')) > 100L * 365 * 86400)
-			s = 100L * 365 * 86400;	/* absurd but a number */
-	if (p > buf && *p == '\0') {
-		x->retry_after = s;
-		return;
-	}
-	/* An HTTP-date: how long from now, by the wall clock it names. */
-	if ((when = curl_getdate(buf, NULL)) != (time_t)-1) {
-		s = (int64_t)when - (int64_t)time(NULL);
-		x->retry_after = s > 0 ? s : 0;
-	}
-}
-
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -289,7 +259,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 				x->reason[--rn] = '\0';
 		}
 	} else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
-		on_retry_after(x, p + 12, len - 12);
+		x->retry_after = jobs_http_retry_after(p + 12, len - 12);
 	return len;
 }
 
@@ -483,18 +453,9 @@ static void
 common_options(struct xfer *x)
 {
 	const struct batch *bt = x->bt;
-	CURL *h = x->h;
 
-	x->errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, bt->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, bt->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_PROXY, "");	/* none from the environment */
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	jobs_http_setup(x->h, x->errbuf, bt->connect_timeout_ms, bt->timeout_ms);
+	curl_easy_setopt(x->h, CURLOPT_PRIVATE, (void *)x);
 }
 
 /*
@@ -617,17 +578,10 @@ prepare(struct xfer *x)
 	return 0;
 }
 
-static int
-tls_verify_error(CURLcode cc)
-{
-	return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_ISSUER_ERROR ||
-	    cc == CURLE_SSL_INVALIDCERTSTATUS || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
-}
-
 static const char *
 curl_reason(const struct xfer *x, CURLcode cc)
 {
-	return x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(cc);
+	return jobs_http_reason(x->errbuf, cc);
 }
 
 static void
@@ -636,7 +590,7 @@ web_result(struct xfer *x, CURLcode cc)
 	struct jobs_send_item *it = x->it;
 	const struct batch *bt = x->bt;
 	long s = it->status;
-	int retry_status = s == 408 || s == 425 || s == 429 || (s >= 500 && s < 600);
+	int retry_status = jobs_http_retryable(s);
 	const char *sp = x->reason[0] ? " " : "";
 
 	if (cc == CURLE_OK && s >= 200 && s < 300) {
@@ -671,7 +625,7 @@ web_result(struct xfer *x, CURLcode cc)
 		    " (HTTP %ld)", bt->max_response, s);
 		return;
 	}
-	if (tls_verify_error(cc)) {
+	if (jobs_http_tls_error(cc)) {
 		it->result = JOBS_SEND_PERMANENT;
 		set_error(bt, it, "TLS verification failed: %s", curl_reason(x, cc));
 		return;
@@ -715,7 +669,7 @@ mail_result(struct xfer *x, CURLcode cc)
 		set_error(bt, it, "SMTP server does not offer STARTTLS");
 		return;
 	}
-	if (tls_verify_error(cc)) {
+	if (jobs_http_tls_error(cc)) {
 		it->result = JOBS_SEND_PERMANENT;
 		set_error(bt, it, "SMTP TLS verification failed: %s", curl_reason(x, cc));
 		return;
