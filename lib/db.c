@@ -104,6 +104,30 @@ jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
 }
 
 int
+jobs_db_prepare_cached(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
+    struct jobs_err *err)
+{
+	size_t i, n = sizeof(db->cached) / sizeof(db->cached[0]);
+
+	for (i = 0; i < n && db->cached_sql[i] != NULL; i++)
+		if (db->cached_sql[i] == sql) {
+			*st = db->cached[i];
+			sqlite3_reset(*st);
+			return 0;
+		}
+	if (i == n) {
+		*st = NULL;
+		return jobs_err_set(err, JOBS_EFAIL, "no slot left for a cached"
+		    " statement");
+	}
+	if (jobs_db_prepare(db, sql, st, err) < 0)
+		return -1;
+	db->cached_sql[i] = sql;
+	db->cached[i] = *st;
+	return 0;
+}
+
+int
 jobs_db_done(struct jobs_db *db, sqlite3_stmt *st, struct jobs_err *err)
 {
 	int rc = sqlite3_step(st);
@@ -569,8 +593,12 @@ fail:
 void
 jobs_db_close(struct jobs_db *db)
 {
+	size_t i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < sizeof(db->cached) / sizeof(db->cached[0]); i++)
+		sqlite3_finalize(db->cached[i]);
 	sqlite3_close_v2(db->h);
 	free(db);
 }

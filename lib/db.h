@@ -32,6 +32,9 @@ struct jobs_db {
 	enum jobs_db_kind kind;
 	int busy_ms;		/* how long a write may keep retrying */
 	char path[4096];
+	/* jobs_db_prepare_cached(): statements kept for the handle's life */
+	const char *cached_sql[4];
+	sqlite3_stmt *cached[4];
 };
 
 /*
@@ -66,6 +69,17 @@ int jobs_db_tx(struct jobs_db *db,
 /* Prepare sql; -1 with err on failure.  The caller finalizes *st. */
 int jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
     struct jobs_err *err);
+
+/*
+ * The same, prepared once for the handle's life and handed back reset on
+ * later calls: sql must be a string constant (its address is the key).
+ * The caller resets the statement after each use and never finalizes it;
+ * jobs_db_close() does.  For the few statements a hot path runs thousands
+ * of times a run, where parsing costs more than running; -1 with err
+ * when the slots (4) are all taken by other statements, or on failure.
+ */
+int jobs_db_prepare_cached(struct jobs_db *db, const char *sql,
+    sqlite3_stmt **st, struct jobs_err *err);
 
 /* Describe the handle's last error in err (code from the SQLite result). */
 int jobs_db_fail(struct jobs_db *db, const char *what, struct jobs_err *err);
