@@ -144,6 +144,7 @@ bench: all $(BUILD)/bench/next
 	$(BUILD)/bench/next
 	./bench/status $(BIN)
 	./bench/deliver $(BIN)
+	./bench/alerts $(BIN)
 
 compile_commands.json: $(wildcard lib/*.c cmd/*.c tests/unit/*.c)
 	./build-aux/compdb $(CC) "$(filter-out -DJOBS_VERSION%,$(CPPFLAGS)) $(WARNINGS) $(CFLAGS)" $^ > $@

@@ -208,6 +208,17 @@ struct enqueue {
 	int existing;
 };
 
+/*
+ * A job queues thousands of messages a run (jobs-alerts): the two
+ * statements are prepared once for the handle, and reset after each use.
+ */
+static const char find_sql[] = "SELECT id, channel, destination, subject,"
+    " body, headers FROM outbox WHERE source = ? AND idempotency_key = ?";
+static const char insert_sql[] = "INSERT INTO outbox (channel, destination,"
+    " subject, body, headers, idempotency_key, source, max_attempts,"
+    " not_before, priority, ordering_key, created_at, payload_hash) VALUES"
+    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 static int
 enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
@@ -218,9 +229,7 @@ enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	int rc;
 
 	/* The same key from the same source: a no-op, or a conflict. */
-	if (jobs_db_prepare(db, "SELECT id, channel, destination, subject, body,"
-	    " headers FROM outbox WHERE source = ? AND idempotency_key = ?", &st,
-	    err) < 0)
+	if (jobs_db_cached(db, find_sql, &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, m->source ? m->source : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
@@ -233,7 +242,7 @@ enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		    (const char *)sqlite3_column_text(st, 4),
 		    (const char *)sqlite3_column_text(st, 5), hash);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == SQLITE_ROW) {
 		e->existing = 1;
 		if (strcmp(hash, e->hash) != 0)
@@ -244,10 +253,7 @@ enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	}
 	if (rc != SQLITE_DONE)
 		return jobs_db_fail(db, "unable to read", err);
-	if (jobs_db_prepare(db, "INSERT INTO outbox (channel, destination, subject,"
-	    " body, headers, idempotency_key, source, max_attempts, not_before,"
-	    " priority, ordering_key, created_at, payload_hash) VALUES (?, ?, ?, ?,"
-	    " ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err) < 0)
+	if (jobs_db_cached(db, insert_sql, &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, e->channel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, m->destination, -1, SQLITE_STATIC);
@@ -263,7 +269,7 @@ enqueue_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	sqlite3_bind_int64(st, 12, e->now_s);
 	sqlite3_bind_text(st, 13, e->hash, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return jobs_db_fail(db, "unable to enqueue in", err);
 	e->id = sqlite3_last_insert_rowid(db->h);
