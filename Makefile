@@ -133,6 +133,7 @@ fuzz: $(BUILD)/lib/schema_sql.c | deps
 	done
 
 demo: all
+	@./build-aux/deps demo
 	./build-aux/demo $(BIN)
 
 $(BUILD)/bench/next: bench/next.c $(BUILD)/libjobs.a
