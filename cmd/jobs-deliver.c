@@ -501,15 +501,18 @@ claim_next(struct booker *bk, struct claimed **out)
 	struct jobs_outbox_row *rows = NULL;
 	struct jobs_outbox_dead *dead = NULL;
 	struct claimed *cl;
-	int n = 0, ndead = 0, i;
+	int n = 0, ndead = 0, i, limited;
 
 	*out = NULL;
 	if (bk->left <= 0)
 		return 0;
 	record_breakers(bk);
+	/* No rate limit and every breaker closed: nothing to gate. */
+	limited = d->rate_limits != NULL ||
+	    jobs_breaker_all_closed(bk->ledger, &bk->err) != 1;
 	if (jobs_outbox_claim(bk->app, jobs_clock_now_ms(), d->lease_ms,
-	    bk->left < d->batch ? (int)bk->left : d->batch, d->token, gate, bk,
-	    &rows, &n, &dead, &ndead, &bk->err) < 0) {
+	    bk->left < d->batch ? (int)bk->left : d->batch, d->token,
+	    limited ? gate : NULL, bk, &rows, &n, &dead, &ndead, &bk->err) < 0) {
 		settle_grants(bk, NULL, 0);
 		return -1;
 	}

@@ -65,6 +65,24 @@ jobs_breaker_allow(struct jobs_db *ledger, const char *host, int64_t now_ms,
 	return a.result;
 }
 
+int
+jobs_breaker_all_closed(struct jobs_db *ledger, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	if (jobs_db_cached(ledger, "SELECT 1 FROM breakers WHERE state != 'closed'"
+	    " LIMIT 1", &st, err) < 0)
+		return -1;
+	step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	if (step != SQLITE_DONE)
+		return jobs_db_fail(ledger, "unable to read", err);
+	return 1;
+}
+
 struct record {
 	const char *host;
 	int ok, failed;

@@ -26,6 +26,12 @@ int jobs_breaker_allow(struct jobs_db *ledger, const char *host, int64_t now_ms,
     const struct jobs_breaker_cfg *cfg, struct jobs_err *err);
 
 /*
+ * 1 when no breaker is open or half-open (every host may be sent to
+ * without asking jobs_breaker_allow()), 0 when one is, -1 with err.
+ */
+int jobs_breaker_all_closed(struct jobs_db *ledger, struct jobs_err *err);
+
+/*
  * Record a batch's results for host: any success closes the breaker;
  * otherwise `failed` retryable failures add up, and opening it at the
  * threshold.  Permanent errors (4xx) say nothing about the host's health

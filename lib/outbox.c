@@ -377,6 +377,90 @@ struct allowance {
 	int left;		/* -1: no limit */
 };
 
+/* Best first: the claim's order, whatever order a statement returned. */
+static int
+by_priority(const void *a, const void *b)
+{
+	const struct jobs_outbox_row *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Fill r from a claiming statement's row (columns as claim_sql's). */
+static int
+claimed_row(sqlite3_stmt *st, struct jobs_outbox_row *r, struct jobs_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->channel = dup_col(st, 1);
+	r->destination = dup_col(st, 2);
+	r->subject = dup_col(st, 3);
+	r->body = dup_col(st, 4);
+	r->headers = dup_col(st, 5);
+	r->key = dup_col(st, 6);
+	r->attempts = sqlite3_column_int(st, 7);
+	r->max_attempts = sqlite3_column_int(st, 8);
+	r->created_at = sqlite3_column_int64(st, 9);
+	r->priority = sqlite3_column_int64(st, 10);
+	if (r->channel == NULL || r->destination == NULL || r->body == NULL ||
+	    r->key == NULL)
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+	return 0;
+}
+
+/* What a claimed row's columns are, in the two ways of claiming. */
+#define CLAIM_RETURNING " RETURNING id, channel, destination, subject, body," \
+	" headers, idempotency_key, attempts, max_attempts, created_at, priority"
+/* A row waits for earlier rows of its ordering key. */
+#define CLAIM_ORDERED " (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM" \
+	" outbox AS e WHERE e.ordering_key = o.ordering_key AND e.id < o.id AND" \
+	" e.status IN ('pending', 'leased')))"
+
+/* No host is limited: the best due rows, leased by one statement. */
+static int
+claim_all(struct jobs_db *db, struct claim *c, struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int step, cap = 0;
+
+	if (jobs_db_cached(db, "UPDATE outbox SET status = 'leased', lease_token ="
+	    " ?2, lease_until = ?3, attempts = attempts + 1 WHERE id IN (SELECT id"
+	    " FROM outbox AS o INDEXED BY outbox_claim WHERE status = 'pending' AND"
+	    " +not_before <= ?1 AND" CLAIM_ORDERED " ORDER BY priority DESC, id"
+	    " LIMIT ?4)" CLAIM_RETURNING, &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, c->now_ms / 1000);
+	sqlite3_bind_text(st, 2, c->token, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, c->now_ms + c->lease_ms);
+	sqlite3_bind_int(st, 4, c->limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct jobs_outbox_row *r;
+
+		if (c->n == cap) {
+			r = realloc(c->rows, (size_t)(cap = cap ? 2 * cap : 64) *
+			    sizeof(*r));
+			if (r == NULL) {
+				sqlite3_reset(st);
+				return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			}
+			c->rows = r;
+		}
+		r = &c->rows[c->n++];
+		if (claimed_row(st, r, err) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+		jobs_outbox_host(r->destination, r->host, sizeof(r->host));
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return jobs_db_fail(db, "unable to claim in", err);
+	qsort(c->rows, (size_t)c->n, sizeof(*c->rows), by_priority);
+	return 0;
+}
+
 static int
 claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 {
@@ -434,6 +518,10 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 		jobs_db_fail(db, "unable to write", err);
 		goto out;
 	}
+	if (c->gate == NULL) {
+		rc = claim_all(db, c, err);
+		goto out;
+	}
 	/*
 	 * Due rows, best first, a page at a time (keyed on priority and id):
 	 * rows of hosts the gate refuses are passed over, never allowed to
@@ -443,14 +531,10 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 	if (jobs_db_prepare(db, "SELECT id, destination, priority FROM outbox AS o"
 	    " INDEXED BY outbox_claim WHERE status = 'pending' AND +not_before <= ?1"
 	    " AND (?3 OR priority < ?4 OR (priority = ?4 AND id > ?5)) AND"
-	    " (ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox AS e WHERE"
-	    " e.ordering_key = o.ordering_key AND e.id < o.id AND e.status IN"
-	    " ('pending', 'leased')))"
-	    " ORDER BY priority DESC, id LIMIT ?2", &sel, err) < 0 ||
+	    CLAIM_ORDERED " ORDER BY priority DESC, id LIMIT ?2", &sel, err) < 0 ||
 	    jobs_db_prepare(db, "UPDATE outbox SET status = 'leased', lease_token = ?2,"
 	    " lease_until = ?3, attempts = attempts + 1 WHERE id = ?1 AND status ="
-	    " 'pending' RETURNING id, channel, destination, subject, body, headers,"
-	    " idempotency_key, attempts, max_attempts, created_at", &upd, err) < 0)
+	    " 'pending'" CLAIM_RETURNING, &upd, err) < 0)
 		goto out;
 	while (c->n < c->limit) {
 		sqlite3_reset(sel);
@@ -532,23 +616,9 @@ claim_tx(struct jobs_db *db, void *arg, struct jobs_err *err)
 				c->rows = r;
 			}
 			r = &c->rows[c->n++];
-			memset(r, 0, sizeof(*r));
-			r->id = sqlite3_column_int64(upd, 0);
-			r->channel = dup_col(upd, 1);
-			r->destination = dup_col(upd, 2);
-			r->subject = dup_col(upd, 3);
-			r->body = dup_col(upd, 4);
-			r->headers = dup_col(upd, 5);
-			r->key = dup_col(upd, 6);
-			r->attempts = sqlite3_column_int(upd, 7);
-			r->max_attempts = sqlite3_column_int(upd, 8);
-			r->created_at = sqlite3_column_int64(upd, 9);
-			snprintf(r->host, sizeof(r->host), "%s", host);
-			if (r->channel == NULL || r->destination == NULL || r->body == NULL ||
-			    r->key == NULL) {
-				jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			if (claimed_row(upd, r, err) < 0)
 				goto out;
-			}
+			snprintf(r->host, sizeof(r->host), "%s", host);
 			/* Drain the RETURNING statement so the update completes. */
 			while ((step = sqlite3_step(upd)) == SQLITE_ROW)
 				;

@@ -87,7 +87,7 @@ struct jobs_outbox_row {
 	int64_t id;
 	char *channel, *destination, *subject, *body, *headers, *key;
 	int attempts, max_attempts;
-	int64_t created_at;
+	int64_t created_at, priority;
 	char host[256];
 };
 
@@ -109,8 +109,9 @@ struct jobs_outbox_dead {
  * the same ordering key done) in priority order for lease_ms under token,
  * counting the attempt now.  Expired leases go back to pending first (or
  * dead once their attempts are spent: those are *dead, *ndead, which the
- * caller frees and reports).  gate (may be NULL) limits rows per host;
- * rows of refused hosts never hide others'.  *rows holds *n rows; free
+ * caller frees and reports).  gate limits rows per host; rows of refused
+ * hosts never hide others'.  Without a gate (NULL: no host is limited)
+ * the rows are leased by one statement, the quickest way.  *rows holds *n rows; free
  * with jobs_outbox_free().  0 or -1.
  */
 int jobs_outbox_claim(struct jobs_db *app, int64_t now_ms, int64_t lease_ms,
