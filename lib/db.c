@@ -573,8 +573,9 @@ jobs_db_close(struct jobs_db *db)
 
 	if (db == NULL)
 		return;
-	for (i = 0; i < JOBS_DB_CACHED; i++)
+	for (i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
+	free(db->cache);
 	sqlite3_close_v2(db->h);
 	free(db);
 }
@@ -583,35 +584,40 @@ int
 jobs_db_cached(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
     struct jobs_err *err)
 {
-	int i, free_slot = -1;
+	struct jobs_db_stmt *c;
+	int i;
 
-	for (i = 0; i < JOBS_DB_CACHED; i++) {
-		if (db->cache[i].sql == NULL) {
-			if (free_slot < 0)
-				free_slot = i;
-			continue;
-		}
+	for (i = 0; i < db->ncache; i++)
 		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
 			*st = db->cache[i].st;
 			sqlite3_reset(*st);
 			sqlite3_clear_bindings(*st);
 			return 0;
 		}
-	}
 	*st = NULL;
+	if ((c = realloc(db->cache, (size_t)(db->ncache + 1) * sizeof(*c))) == NULL)
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+	db->cache = c;
 	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
 	    NULL) != SQLITE_OK)
 		return jobs_db_fail(db, "unable to prepare a statement for", err);
-	if (free_slot < 0) {
-		/* Full: a program's hot statements are few; the oldest goes. */
-		sqlite3_finalize(db->cache[0].st);
-		memmove(&db->cache[0], &db->cache[1], (JOBS_DB_CACHED - 1) *
-		    sizeof(db->cache[0]));
-		free_slot = JOBS_DB_CACHED - 1;
-	}
-	db->cache[free_slot].sql = sql;
-	db->cache[free_slot].st = *st;
+	c[db->ncache].sql = sql;
+	c[db->ncache++].st = *st;
 	return 0;
+}
+
+/* Run one of the few statements every transaction runs, without parsing it. */
+static int
+run_cached(struct jobs_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (jobs_db_cached(db, sql, &st, NULL) < 0)
+		return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
 static int
@@ -631,7 +637,7 @@ jobs_db_tx(struct jobs_db *db,
 	int rc;
 
 	for (;;) {
-		rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		rc = run_cached(db, "BEGIN IMMEDIATE");
 		if (rc == SQLITE_OK) {
 			jobs_err_clear(err);
 			if (fn(db, arg, err) < 0)
@@ -651,7 +657,7 @@ jobs_db_tx(struct jobs_db *db,
 					    "unable to write %s: an error rolled the"
 					    " transaction back", db->path);
 			} else {
-				rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+				rc = run_cached(db, "COMMIT");
 				if (rc == SQLITE_OK)
 					return 0;
 			}
@@ -682,12 +688,11 @@ jobs_db_tx_lazy(struct jobs_db *db,
 
 	if (db->kind == JOBS_DB_LEDGER)
 		return jobs_db_tx(db, fn, arg, err);
-	if (jobs_db_exec(db, "PRAGMA synchronous = NORMAL", err) < 0)
-		return -1;
+	if (run_cached(db, "PRAGMA synchronous = NORMAL") != SQLITE_OK)
+		return jobs_db_fail(db, "unable to set synchronous on", err);
 	rc = jobs_db_tx(db, fn, arg, err);
 	/* Back to what every other write of the application database gets. */
-	if (sqlite3_exec(db->h, "PRAGMA synchronous = FULL", NULL, NULL, NULL) !=
-	    SQLITE_OK && rc == 0)
+	if (run_cached(db, "PRAGMA synchronous = FULL") != SQLITE_OK && rc == 0)
 		rc = jobs_db_fail(db, "unable to set synchronous on", err);
 	return rc;
 }

@@ -27,17 +27,16 @@ enum {
 	JOBS_DB_READONLY = 8,	/* open read-only (no migration, no writes) */
 };
 
-#define JOBS_DB_CACHED 16
-
 struct jobs_db {
 	sqlite3 *h;
 	enum jobs_db_kind kind;
 	int busy_ms;		/* how long a write may keep retrying */
 	char path[4096];
-	struct {		/* jobs_db_cached() */
+	struct jobs_db_stmt {	/* jobs_db_cached() */
 		const char *sql;
 		sqlite3_stmt *st;
-	} cache[JOBS_DB_CACHED];
+	} *cache;
+	int ncache;
 };
 
 /*
@@ -89,7 +88,9 @@ int jobs_db_prepare(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
  * run steps many times (no parse per transaction).  It comes back reset
  * with its bindings cleared; db owns it: never finalize it (a
  * statement that failed is reset the next time).  sql is matched by
- * address first: pass a string literal.  -1 with err on failure.
+ * address first: pass a string literal (a program has a fixed set, so
+ * the cache stays small; nothing is ever evicted from under a caller).
+ * -1 with err on failure.
  */
 int jobs_db_cached(struct jobs_db *db, const char *sql, sqlite3_stmt **st,
     struct jobs_err *err);
