@@ -48,7 +48,7 @@ struct claimed {
 	struct jobs_outbox_row *rows;
 	struct jobs_send_item *items;	/* items[i] is rows[i]'s */
 	int n, open;			/* open: rows not yet booked */
-	struct claimed *prev, *next;	/* the run's claims (main thread) */
+	struct claimed *prev, *next;	/* the booker's taken list */
 	struct claimed *queue;		/* claimed, not yet sending */
 };
 
@@ -97,7 +97,8 @@ struct booker {
 	pthread_cond_t ready_cv;	/* wakes the main thread */
 	/* shared, under mu */
 	struct books todo, done;	/* main -> booker, booker -> main */
-	struct claimed *ready, *ready_tail;
+	struct claimed *ready, *ready_tail;	/* claimed, not yet sending */
+	struct claimed *taken;		/* sending, or booked but not freed */
 	struct note *notes;
 	int nnotes;
 	int want;		/* the sender will want rows: claim the next ones */
@@ -127,9 +128,24 @@ struct deliver {
 	int64_t lease_ms;
 	volatile sig_atomic_t stop;
 	int failed;		/* the app database failed: the run fails */
-	struct claimed *claims;
 	struct booker bk;
 	int64_t sent, retried, dead, lost, spooled;
+};
+
+/*
+ * A sender: one libcurl multi stream.  A run on two or more CPUs uses
+ * two, each on its own thread with half of the connections, because the
+ * sending (HTTP and the kernel's TCP) is the part that takes a CPU.  The
+ * main one, on the run's own thread, also logs and counts.
+ */
+struct sender {
+	struct deliver *d;
+	struct jobs_send_config cfg;
+	int main;
+	int64_t spooled;
+	pthread_t th;
+	int rc;
+	struct jobs_err err;
 };
 
 static int
@@ -255,8 +271,10 @@ setup(struct deliver *d, struct jobs_err *err)
 
 /* A file:// row, or mail with no SMTP server: into the spool. */
 static void
-spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item *it)
+spool(struct sender *sd, const struct jobs_outbox_row *r,
+    struct jobs_send_item *it)
 {
+	struct deliver *d = sd->d;
 	struct jobs_err err = { 0, "" };
 	const char *dir = strcmp(r->channel, "file") == 0 ? r->destination + 7 :
 	    d->mail_dir;
@@ -279,7 +297,7 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 		    .subject = r->subject, .body = r->body, .key = r->key,
 		    .created_at = r->created_at };
 
-		if ((data = jobs_mail_message(d->send.mail_from, d->send.now_s, &m,
+		if ((data = jobs_mail_message(d->send.mail_from, sd->cfg.now_s, &m,
 		    &err)) == NULL) {
 			it->result = JOBS_SEND_PERMANENT;
 			snprintf(it->error, sizeof(it->error), "%s", err.msg);
@@ -314,7 +332,7 @@ spool(struct deliver *d, const struct jobs_outbox_row *r, struct jobs_send_item 
 		snprintf(it->error, sizeof(it->error), "%s", err.msg);
 	} else {
 		it->result = JOBS_SEND_OK;
-		d->spooled++;
+		sd->spooled++;
 	}
 }
 
@@ -703,12 +721,14 @@ settle(struct deliver *d)
 
 		if (--cl->open > 0)
 			continue;
+		pthread_mutex_lock(&d->bk.mu);
 		if (cl->prev)
 			cl->prev->next = cl->next;
 		else
-			d->claims = cl->next;
+			d->bk.taken = cl->next;
 		if (cl->next)
 			cl->next->prev = cl->prev;
+		pthread_mutex_unlock(&d->bk.mu);
 		jobs_outbox_free(cl->rows, cl->n);
 		free(cl->items);
 		free(cl);
@@ -748,10 +768,10 @@ book(struct deliver *d, struct claimed *cl, int i)
 static void
 done(void *arg, struct jobs_send_item *it)
 {
-	struct deliver *d = arg;
+	struct sender *sd = arg;
 	struct claimed *cl = it->user;
 
-	book(d, cl, (int)(it - cl->items));
+	book(sd->d, cl, (int)(it - cl->items));
 }
 
 /* Whether row r goes to the spool rather than over the network. */
@@ -771,21 +791,27 @@ spooled(const struct deliver *d, const struct jobs_outbox_row *r)
 static int
 more(void *arg, struct jobs_send_item **items)
 {
-	struct deliver *d = arg;
+	struct sender *sd = arg;
+	struct deliver *d = sd->d;
 	struct booker *bk = &d->bk;
 	struct jobs_outbox_row *sorted;
 	struct claimed *cl;
-	int n, nnet, i, k;
+	int n, nnet, i, k, failed;
 
 	for (;;) {
-		settle(d);
-		if (d->failed)
+		if (sd->main)
+			settle(d);
+		if (d->failed || d->stop)
 			return -1;
-		if (jobs_run_cancelled(d->c))
+		if (jobs_run_cancelled(d->c)) {
 			d->stop = 1;
-		if (d->stop)
 			return -1;
+		}
 		pthread_mutex_lock(&bk->mu);
+		if (bk->failed) {
+			pthread_mutex_unlock(&bk->mu);
+			return -1;
+		}
 		while (bk->ready == NULL && !bk->none && !bk->failed) {
 			bk->want = 1;
 			pthread_cond_signal(&bk->cv);
@@ -794,24 +820,29 @@ more(void *arg, struct jobs_send_item **items)
 		if ((cl = bk->ready) == NULL) {
 			/* Nothing due now; asked again once all is finished. */
 			bk->none = 0;
+			failed = bk->failed;
 			pthread_mutex_unlock(&bk->mu);
-			settle(d);
-			return d->failed ? -1 : 0;
+			return failed ? -1 : 0;
 		}
 		if ((bk->ready = cl->queue) == NULL)
 			bk->ready_tail = NULL;
 		/* Claim the next rows while these go out. */
 		bk->want = 1;
 		pthread_cond_signal(&bk->cv);
-		pthread_mutex_unlock(&bk->mu);
 		n = cl->n;
-		if ((cl->next = d->claims) != NULL)
+		/* The run's claims, for the main thread to free. */
+		if ((cl->next = bk->taken) != NULL)
 			cl->next->prev = cl;
-		d->claims = cl;
+		bk->taken = cl;
+		pthread_mutex_unlock(&bk->mu);
 		/* The network's rows first, in the claim's order: the sender's. */
 		if ((sorted = calloc((size_t)n, sizeof(*sorted))) == NULL) {
-			jobs_run_error(d->c, "out of memory");
-			d->failed = 1;
+			/* Its rows stay leased and go back when the lease ends. */
+			pthread_mutex_lock(&bk->mu);
+			if (!bk->failed)
+				jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+			bk->failed = 1;
+			pthread_mutex_unlock(&bk->mu);
 			d->stop = 1;
 			return -1;
 		}
@@ -840,11 +871,11 @@ more(void *arg, struct jobs_send_item **items)
 		*items = cl->items;
 		/* Booking may free cl: nothing of it is touched after this. */
 		for (i = nnet; i < n; i++) {
-			spool(d, &cl->rows[i], &cl->items[i]);
+			spool(sd, &cl->rows[i], &cl->items[i]);
 			book(d, cl, i);
 		}
 		if (nnet > 0) {
-			d->send.now_s = jobs_clock_now_ms() / 1000;
+			sd->cfg.now_s = jobs_clock_now_ms() / 1000;
 			return nnet;
 		}
 	}
@@ -854,12 +885,42 @@ more(void *arg, struct jobs_send_item **items)
 static void
 tick(void *arg)
 {
-	struct deliver *d = arg;
+	struct sender *sd = arg;
 
 	/* The run's own timeout and stop signals end the sending too. */
-	if (jobs_run_cancelled(d->c))
-		d->stop = 1;
-	settle(d);
+	if (jobs_run_cancelled(sd->d->c))
+		sd->d->stop = 1;
+	if (sd->main)
+		settle(sd->d);
+}
+
+/* A sender on a thread of its own. */
+static void *
+sender_main(void *arg)
+{
+	struct sender *sd = arg;
+	struct jobs_send_source src = { more, done, sd, 0 };
+
+	src.low = sd->d->batch / 2 > 0 ? sd->d->batch / 2 : 1;
+	sd->rc = jobs_send_stream(&sd->cfg, &src, &sd->d->stop, &sd->err);
+	return NULL;
+}
+
+/*
+ * Start a thread with every signal blocked in it, so the run's stop
+ * signals reach the main thread (and interrupt its wait at once).
+ */
+static int
+spawn(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int e;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
 }
 
 /* The booker's connections and thread. */
@@ -879,7 +940,7 @@ booker_start(struct deliver *d, struct jobs_err *err)
 	    jobs_db_open(&bk->ledger, d->c->ledger->path, JOBS_DB_LEDGER, 0,
 	    err) < 0)
 		return -1;
-	if ((e = pthread_create(&bk->th, NULL, booker_main, bk)) != 0)
+	if ((e = spawn(&bk->th, booker_main, bk)) != 0)
 		return jobs_err_set(err, JOBS_ETEMP, "unable to start a thread: %s",
 		    strerror(e));
 	bk->started = 1;
@@ -912,12 +973,59 @@ booker_stop(struct deliver *d)
 	pthread_cond_destroy(&bk->ready_cv);
 }
 
+/*
+ * Send until nothing is due: one stream for the run, or two on two
+ * threads with the connection limits split between them.  Either way the
+ * booker claims the next rows while the last ones still go out, and
+ * books results as they come, so a kill repeats at most the transfers in
+ * flight and the results of one commit.  0, or -1 with err when a stream
+ * could not start.
+ */
+static int
+send_all(struct deliver *d, struct jobs_err *err)
+{
+	struct sender sd[2];
+	struct jobs_send_source src = { more, done, NULL, 0 };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int parallel = d->send.max_parallel > 0 ? d->send.max_parallel : 64;
+	int per_host = d->send.max_per_host > 0 ? d->send.max_per_host : 8;
+	int i, n = ncpu >= 2 && per_host >= 2 && parallel >= 2 ? 2 : 1, rc = 0;
+
+	memset(sd, 0, sizeof(sd));
+	for (i = 0; i < n; i++) {
+		sd[i].d = d;
+		sd[i].main = i == 0;
+		sd[i].cfg = d->send;
+		sd[i].cfg.max_parallel = (parallel + (i == 0 && n == 2)) / n;
+		sd[i].cfg.max_per_host = (per_host + (i == 0 && n == 2)) / n;
+		sd[i].cfg.tick = tick;
+		sd[i].cfg.tick_arg = &sd[i];
+	}
+	if (n == 2 && spawn(&sd[1].th, sender_main, &sd[1]) != 0)
+		n = 1;	/* one stream does it all, a little slower */
+	src.arg = &sd[0];
+	src.low = d->batch / 2 > 0 ? d->batch / 2 : 1;
+	if (jobs_send_stream(&sd[0].cfg, &src, &d->stop, err) < 0) {
+		d->stop = 1;	/* the other one too */
+		rc = -1;
+	}
+	if (n == 2) {
+		pthread_join(sd[1].th, NULL);
+		if (sd[1].rc < 0 && rc == 0) {
+			*err = sd[1].err;
+			rc = -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		d->spooled += sd[i].spooled;
+	return rc;
+}
+
 static int
 deliver(struct jobs_ctx *c, void *arg)
 {
 	struct deliver d;
 	struct jobs_err err = { 0, "" };
-	struct jobs_send_source src = { more, done, NULL, 0 };
 	struct claimed *cl;
 	unsigned char rnd[8];
 	char token[128], host[64] = "";
@@ -951,21 +1059,11 @@ deliver(struct jobs_ctx *c, void *arg)
 	for (i = 0; i < 8 && n + 2 < (int)sizeof(token); i++, n += 2)
 		snprintf(token + n, 3, "%02x", rnd[i]);
 	d.token = token;
-	d.send.tick = tick;
-	d.send.tick_arg = &d;
-	/*
-	 * One stream for the run: the booker claims the next rows while the
-	 * last ones are still going out, and books results as they come, so
-	 * a kill repeats at most the transfers in flight and the results of
-	 * one commit.
-	 */
-	src.arg = &d;
-	src.low = d.batch / 2 > 0 ? d.batch / 2 : 1;
 	d.stop = jobs_run_cancelled(c);
 	if (booker_start(&d, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		rc = -1;
-	} else if (jobs_send_stream(&d.send, &src, &d.stop, &err) < 0) {
+	} else if (send_all(&d, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		rc = -1;
 	}
@@ -973,8 +1071,8 @@ deliver(struct jobs_ctx *c, void *arg)
 	if (d.failed)
 		rc = -1;
 	/* Only after a failed commit: those rows go back when their lease ends. */
-	while ((cl = d.claims) != NULL) {
-		d.claims = cl->next;
+	while ((cl = d.bk.taken) != NULL) {
+		d.bk.taken = cl->next;
 		jobs_outbox_free(cl->rows, cl->n);
 		free(cl->items);
 		free(cl);

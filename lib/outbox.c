@@ -457,7 +457,8 @@ claim_all(struct jobs_db *db, struct claim *c, struct jobs_err *err)
 	sqlite3_reset(st);
 	if (step != SQLITE_DONE)
 		return jobs_db_fail(db, "unable to claim in", err);
-	qsort(c->rows, (size_t)c->n, sizeof(*c->rows), by_priority);
+	if (c->n > 1)
+		qsort(c->rows, (size_t)c->n, sizeof(*c->rows), by_priority);
 	return 0;
 }
 
