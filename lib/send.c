@@ -130,6 +130,7 @@ struct xfer {
 	struct jobs_send_item *it;	/* NULL: the slot is free */
 	int host;		/* its queue in the scheduler */
 	int mail;
+	int web_ready;		/* h has every webhook option but the request's */
 	struct curl_slist *hdrs, *rcpt;
 	char *msg;		/* the mail being uploaded */
 	size_t msg_len, msg_off;
@@ -486,6 +487,27 @@ prepare(struct xfer *x)
 		    " characters");
 		return 1;
 	}
+	x->errbuf[0] = '\0';
+	if (!x->mail && x->web_ready) {
+		/* The handle's last transfer was a webhook: only the request. */
+		if (it->channel == NULL || strcmp(it->channel, "webhook") != 0)
+			goto reset;
+		p = it->destination;
+		if (p == NULL || (strncasecmp(p, "http://", 7) != 0 &&
+		    strncasecmp(p, "https://", 8) != 0))
+			goto reset;	/* refused below, as always */
+		if ((r = web_headers(x)) != 0)
+			return r;
+		if (curl_easy_setopt(h, CURLOPT_URL, p) != CURLE_OK)
+			return -1;
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, it->body ? it->body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(it->body ? strlen(it->body) : 0));
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
+		return 0;
+	}
+reset:
+	x->web_ready = 0;
 	curl_easy_reset(h);
 	common_options(x);
 	if (x->mail) {
@@ -575,6 +597,7 @@ prepare(struct xfer *x)
 	 * the first connection shows whether it multiplexes, and a first
 	 * request that hangs would run their timeouts out unsent.
 	 */
+	x->web_ready = 1;
 	return 0;
 }
 
