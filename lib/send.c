@@ -312,19 +312,25 @@ hdr(struct curl_slist **l, const char *fmt, ...)
 {
 	struct curl_slist *n;
 	va_list ap;
-	char *s;
+	char buf[512], *s = buf;
 	int len;
 
+	/* Most lines fit on the stack; libcurl copies them anyway. */
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL)
+	if (len < 0)
 		return -1;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)len >= sizeof(buf)) {
+		if ((s = malloc((size_t)len + 1)) == NULL)
+			return -1;
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	}
 	n = curl_slist_append(*l, s);
-	free(s);
+	if (s != buf)
+		free(s);
 	if (n == NULL)
 		return -1;
 	*l = n;
