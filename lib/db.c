@@ -431,13 +431,19 @@ setup(struct jobs_db *db, int flags, struct jobs_err *err)
 {
 	int known = jobs_db_known_version(db->kind), v, fresh;
 	struct migration m = { 0, known, 0 };
-	char sql[128];
+	char sql[256];
 
 	sqlite3_busy_timeout(db->h, 5000);
+	/*
+	 * The application database is the big one that jobs walk (a million
+	 * feedback rows and their indexes): 4 MiB of page cache rather than
+	 * SQLite's 2, so index pages stay instead of being read again.
+	 */
 	snprintf(sql, sizeof(sql), "PRAGMA trusted_schema = OFF;"
 	    " PRAGMA foreign_keys = ON; PRAGMA synchronous = %s;"
-	    " PRAGMA journal_size_limit = 8388608",
-	    db->kind == JOBS_DB_LEDGER ? "NORMAL" : "FULL");
+	    " PRAGMA journal_size_limit = 8388608; PRAGMA cache_size = %d",
+	    db->kind == JOBS_DB_LEDGER ? "NORMAL" : "FULL",
+	    db->kind == JOBS_DB_LEDGER ? -2000 : -4096);
 	if (jobs_db_exec(db, sql, err) < 0 || check_identity(db, &fresh, err) < 0)
 		return -1;
 	if ((v = jobs_db_version(db, err)) < 0)
