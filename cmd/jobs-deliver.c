@@ -940,6 +940,9 @@ booker_start(struct deliver *d, struct jobs_err *err)
 	    jobs_db_open(&bk->ledger, d->c->ledger->path, JOBS_DB_LEDGER, 0,
 	    err) < 0)
 		return -1;
+	/* It works at the head of the outbox: a small cache, memory flat. */
+	if (jobs_db_exec(bk->app, "PRAGMA cache_size = -2000", err) < 0)
+		return -1;
 	if ((e = spawn(&bk->th, booker_main, bk)) != 0)
 		return jobs_err_set(err, JOBS_ETEMP, "unable to start a thread: %s",
 		    strerror(e));
