@@ -633,7 +633,7 @@ web_result(struct xfer *x, CURLcode cc)
 			return;
 		}
 		it->result = retry_status ? JOBS_SEND_RETRY : JOBS_SEND_PERMANENT;
-		if ((s == 429 || s == 503) && x->retry_after >= 0) {
+		if (retry_status && x->retry_after >= 0) {
 			it->retry_after_s = x->retry_after;
 			set_error(bt, it, "HTTP %ld%s%s (retry after %lld s)", s, sp,
 			    x->reason, (long long)x->retry_after);
@@ -665,6 +665,18 @@ web_result(struct xfer *x, CURLcode cc)
 		set_error(bt, it, "more than 3 redirects");
 		return;
 	case CURLE_UNSUPPORTED_PROTOCOL:
+		/*
+		 * A redirect to a scheme other than http(s) will never work;
+		 * an answer that is not HTTP at all (libcurl's "HTTP/0.9", no
+		 * status) is the receiver's trouble, and may pass.
+		 */
+		if (s == 0) {
+			it->result = JOBS_SEND_RETRY;
+			set_error(bt, it, "the answer is not HTTP: %s",
+			    curl_reason(x, cc));
+			return;
+		}
+		/* FALLTHROUGH */
 	case CURLE_URL_MALFORMAT:
 		it->result = JOBS_SEND_PERMANENT;
 		set_error(bt, it, "%s", curl_reason(x, cc));

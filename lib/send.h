@@ -42,7 +42,8 @@ struct jobs_send_item {
 	enum jobs_send_result result;
 	long status;		/* HTTP status or SMTP reply code, 0 if none */
 	int64_t retry_after_s;	/* seconds to wait from Retry-After (seconds or
-				   HTTP-date) on 429/503, -1 if none */
+				   HTTP-date) on a retryable answer, -1 if
+				   none */
 	char error[256];	/* one line, no secrets, no control characters;
 				   "" when OK */
 };

@@ -222,6 +222,7 @@ is "and silent" "$out$err" ""
 # Retries
 fresh
 script h '{"/r500": "500", "/r429": ["429 retry-after=120", "200"],
+	"/r502": "502 retry-after=300",
 	"/p400": "400", "/p401": "401", "/p404": "404", "/p410": "410",
 	"/t408": "408", "/t425": "425", "/t429": "429", "/t503": "503"}'
 enq '{}' --key r500 --max-attempts 3 "$URL/r500"
@@ -259,6 +260,41 @@ JOBS_NOW=$((T0 + 119)) deliver >/dev/null 2>&1
 is "not sent before" "$(n /r429)" 1
 JOBS_NOW=$((T0 + 121)) deliver >/dev/null 2>&1
 is "sent after" "$(row r429) $(n /r429)" "sent 2 2"
+
+enq '{}' --key r502 "$URL/r502"
+JOBS_NOW=$T0 code 0 "a 502 with Retry-After: exit 0" deliver
+nb=$(col r502 not_before)
+if [ "$nb" -ge $((T0 + 300)) ] && [ "$nb" -le $((T0 + 301)) ]; then
+	ok "Retry-After honoured on any retryable answer: now + 300"
+else not_ok "Retry-After honoured on any retryable answer: now + 300" "got $((nb - T0)) s"; fi
+
+# A receiver whose answer is not HTTP (a wrong port, a broken proxy):
+# the receiver's trouble, retried, never dead at the first attempt.
+cat >"$T/raw.py" <<'PY'
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.settimeout(60)
+while True:
+    c, _ = s.accept()
+    c.recv(65536)
+    c.sendall(b"garbage, not http\r\n\r\n")
+    c.close()
+PY
+rm -f "$T/raw.port"
+python3 "$T/raw.py" "$T/raw.port" &
+rawpid=$!
+wait_until 5 test -s "$T/raw.port" || not_ok "the raw receiver starts"
+enq '{}' --key notttp "http://127.0.0.1:$(cat "$T/raw.port")/x"
+JOBS_NOW=$T0 code 0 "an answer that is not HTTP: exit 0" deliver
+is "retried, not dead" "$(row notttp)" "pending 1"
+like "last_error says so" "$(col notttp last_error)" "not HTTP"
+kill $rawpid 2>/dev/null
+wait $rawpid 2>/dev/null
 
 for s in 400 401 404 410; do enq '{}' --key p$s --max-attempts 5 "$URL/p$s"; done
 JOBS_NOW=$T0 code 1 "permanent 4xx answers: exit 1" deliver

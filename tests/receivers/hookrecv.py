@@ -145,9 +145,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             for k, v in headers:
                 self.send_header(k, v)
-            self.send_header("Content-Length", "2")
+            # 204 and 304 have no body (RFC 9110): bytes after one would
+            # be read as the start of the next answer on the connection.
+            body = b"" if status in (204, 304) or 100 <= status < 200 else b"OK"
+            if body:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(b"OK")
+            self.wfile.write(body)
         except OSError:		# the client went away (killed, timed out)
             self.close_connection = True
 

@@ -25,9 +25,13 @@ class Handler(BaseHTTPRequestHandler):
             f.write(json.dumps({"method": self.command, "path": self.path,
                                 "headers": dict(self.headers), "body": body}) + "\n")
         self.send_response(status)
-        self.send_header("Content-Length", "2")
+        # 204 and 304 have no body (RFC 9110): bytes after one would be
+        # read as the start of the next answer on the connection.
+        body = b"" if status in (204, 304) or 100 <= status < 200 else b"OK"
+        if body:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"OK")
+        self.wfile.write(body)
 
     do_GET = do_POST = do_HEAD = do_PUT = handle_any
 
