@@ -22,6 +22,8 @@
 #define JOBS_VERSION "0"
 #endif
 
+#define TRY_HELP "Try 'jobs-enqueue --help' for more information.\n"
+
 static const char usage[] =
     "usage: jobs-enqueue [--key K] [--subject S] [--header 'K: V']... [--delay DUR]\n"
     "                    [--max-attempts N] [--priority N] [--ordering-key K]\n"
@@ -137,7 +139,7 @@ main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	if ((first = jobs_opts_parse(&opts, argc, argv, &extra, 0, &err)) < 0) {
-		fprintf(stderr, "jobs-enqueue: %s\n%s", err.msg, usage);
+		fprintf(stderr, "jobs-enqueue: %s\n" TRY_HELP, err.msg);
 		code = JOBS_EUSAGE;
 		goto out;
 	}
@@ -154,8 +156,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (first != argc - 1) {
-		fprintf(stderr, "jobs-enqueue: %s\n%s", first >= argc ?
-		    "missing DEST" : "one DEST only", usage);
+		fprintf(stderr, "jobs-enqueue: %s\n" TRY_HELP, first >= argc ?
+		    "missing DEST" : "one DEST only");
 		code = JOBS_EUSAGE;
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #endif
 
 #define BODY_MAX (100 * 1024)	/* what a ping carries (healthchecks.io's limit) */
+#define TRY_HELP "Try 'jobs-ping --help' for more information.\n"
 #define USAGE "usage: jobs-ping [-q] [--tries N] start|success|fail|log [< BODY]\n"
 
 int
@@ -34,7 +35,8 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int c, quiet = 0, tries = 2, rc;
 
-	while ((c = getopt_long(argc, argv, "qh", longs, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages, named as the others' */
+	while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
 		switch (c) {
 		case 'q': quiet = 1; break;
 		case 't':
@@ -47,11 +49,16 @@ main(int argc, char **argv)
 			break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		case 'V': printf("jobs-ping %s\n", JOBS_VERSION); return 0;
-		default: fputs(USAGE, stderr); return 2;
+		default:
+			fprintf(stderr, "jobs-ping: %s %s\n" TRY_HELP, c == ':' ?
+			    "missing value for" : "unknown option", argv[optind - 1]);
+			return 2;
 		}
 	}
 	if (optind != argc - 1) {
-		fputs(USAGE, stderr);
+		fprintf(stderr, "jobs-ping: %s\n" TRY_HELP, optind >= argc ?
+		    "missing what to report: start, success, fail or log" :
+		    "one of start, success, fail or log only");
 		return 2;
 	}
 	if (url == NULL || url[0] == '\0') {

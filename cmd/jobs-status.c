@@ -37,6 +37,8 @@
 /* Monitoring-plugin states for `check`. */
 enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 
+#define TRY_HELP "Try 'jobs-status --help' for more information.\n"
+
 static const char usage[] =
     "usage: jobs-status [--json] [options]\n"
     "       jobs-status show JOB\n"
@@ -1643,7 +1645,7 @@ main(int argc, char **argv)
 			printf("UNKNOWN: %s\n", err.msg);
 			return CHECK_UNKNOWN;
 		}
-		fprintf(stderr, "jobs-status: %s\n%s", err.msg, usage);
+		fprintf(stderr, "jobs-status: %s\n" TRY_HELP, err.msg);
 		return JOBS_EUSAGE;
 	}
 	if (opts.help) {
@@ -1701,10 +1703,10 @@ main(int argc, char **argv)
 		return cmd_crontab(nargs, args, &a);
 	if (check)
 		return CHECK_UNKNOWN;
-	fprintf(stderr, "jobs-status: %s '%s'\n%s", strcmp(cmd, "show") == 0 ||
+	fprintf(stderr, "jobs-status: %s '%s'\n" TRY_HELP, strcmp(cmd, "show") == 0 ||
 	    strcmp(cmd, "runs") == 0 || strcmp(cmd, "logs") == 0 ||
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
 	    strcmp(cmd, "trigger") == 0 || strcmp(cmd, "migrate") == 0 ?
-	    "wrong number of arguments for" : "unknown command", cmd, usage);
+	    "wrong number of arguments for" : "unknown command", cmd);
 	return JOBS_EUSAGE;
 }

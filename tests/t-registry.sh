@@ -23,6 +23,24 @@ code 0 "the project's crontab lints clean" jobs-status crontab --system crontab/
 unlike "with no warning" "$out" "warning|error"
 case $(basename crontab/*) in *.*) not_ok "crontab file names have no dot" ;; *) ok "crontab file names have no dot" ;; esac
 
+# A bad option is one clear line and where to look, with exit 2 (jobs-run
+# exits 125, as env(1) and timeout(1) do for their own errors).
+for c in cmd/jobs-*.c; do
+	name=$(basename "$c" .c)
+	want=2
+	[ "$name" = jobs-run ] && want=125
+	"$name" --no-such-option </dev/null >"$T/bad.out" 2>"$T/bad.err"
+	rc=$?
+	is "$name --no-such-option: exit $want" "$rc" "$want"
+	like "$name: the error names the option" "$(head -n 1 "$T/bad.err")" "^$name: .*--no-such-option"
+	like "$name: then where to look" "$(tail -n 1 "$T/bad.err")" "^Try '$name --help'"
+	if [ "$name" = jobs-run ]; then	# its usage line too, documented
+		[ "$(wc -l <"$T/bad.err")" -le 3 ] && ok "$name: a short error" || not_ok "$name: a short error"
+	else
+		is "$name: two lines, no usage dump" "$(wc -l <"$T/bad.err" | tr -d ' ')" 2
+	fi
+done
+
 # Every common option (from the one table, as --help prints it) is in the
 # man pages of the programs that take them.
 options=$(jobs-cleanup --help | grep -oE -- '--[a-z-]+' | sort -u)
