@@ -63,16 +63,16 @@ respond(struct jobs_ctx *c, void *arg)
 	metric(c, "approved_queued", res.approved_queued);
 	if (res.failed == 0 && res.venues_failed == 0)
 		return 0;
-	/* Which items, and why: the one line cron mails. */
+	/* Which items: the lines after it, logged as they failed, say why. */
 	len = (size_t)snprintf(summary, sizeof(summary), "%lld item%s failed",
 	    (long long)(res.failed + res.venues_failed),
 	    res.failed + res.venues_failed == 1 ? "" : "s");
 	for (i = 0; i < res.nfails && len < sizeof(summary); i++)
 		len += (size_t)snprintf(summary + len, sizeof(summary) - len,
-		    "%s %s %lld: %s", i ? ";" : ":", res.fails[i].what,
-		    (long long)res.fails[i].id, res.fails[i].why);
+		    "%s %s %lld", i ? "," : ":", res.fails[i].what,
+		    (long long)res.fails[i].id);
 	if (res.failed + res.venues_failed > res.nfails && len < sizeof(summary))
-		snprintf(summary + len, sizeof(summary) - len, "; ...");
+		snprintf(summary + len, sizeof(summary) - len, ", ...");
 	jobs_run_error(c, "%s", summary);
 	return -1;
 }
