@@ -846,6 +846,28 @@ jobs_outbox_retry_dead(struct jobs_db *app, const char *key, int64_t now_s,
 	return r.changed;
 }
 
+int
+jobs_outbox_pending_work(struct jobs_db *app, int64_t now_ms,
+    struct jobs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, work = 0;
+
+	if (jobs_db_prepare(app, "SELECT EXISTS (SELECT 1 FROM outbox INDEXED BY"
+	    " outbox_claim WHERE status = 'pending' AND not_before <= ?1) OR EXISTS"
+	    " (SELECT 1 FROM outbox INDEXED BY outbox_leased WHERE status ="
+	    " 'leased' AND lease_until < ?2)", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now_ms / 1000);
+	sqlite3_bind_int64(st, 2, now_ms);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		work = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return jobs_db_fail(app, "unable to read", err);
+	return work;
+}
+
 int64_t
 jobs_outbox_due(struct jobs_db *app, int64_t now_s, struct jobs_err *err)
 {

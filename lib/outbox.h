@@ -177,6 +177,14 @@ int jobs_outbox_release(struct jobs_db *app, const struct jobs_outbox_row *rows,
 int jobs_outbox_retry_dead(struct jobs_db *app, const char *key, int64_t now_s,
     struct jobs_err *err);
 
+/*
+ * Whether a claim at now_ms would find work: a due row, or a lease that
+ * ran out (its sender died).  1 or 0; -1 with err.  Cheap: a run that
+ * finds nothing to do can stop before it sets up any sending.
+ */
+int jobs_outbox_pending_work(struct jobs_db *app, int64_t now_ms,
+    struct jobs_err *err);
+
 /* Due rows now (pending, not_before <= now_s); -1 with err. */
 int64_t jobs_outbox_due(struct jobs_db *app, int64_t now_s, struct jobs_err *err);
 
