@@ -35,6 +35,9 @@
 #endif
 
 #define BATCH 500	/* rows a claim: fewer commits (FULL sync) */
+#ifndef SENDERS
+#define SENDERS 2	/* libcurl streams at most, one a CPU */
+#endif
 #define DEAD_SHOWN 10
 
 struct grant {
@@ -987,39 +990,47 @@ booker_stop(struct deliver *d)
 static int
 send_all(struct deliver *d, struct jobs_err *err)
 {
-	struct sender sd[2];
+	struct sender sd[SENDERS];
 	struct jobs_send_source src = { more, done, NULL, 0 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int parallel = d->send.max_parallel > 0 ? d->send.max_parallel : 64;
 	int per_host = d->send.max_per_host > 0 ? d->send.max_per_host : 8;
-	int i, n = ncpu >= 2 && per_host >= 2 && parallel >= 2 ? 2 : 1, rc = 0;
+	int i, n, started, rc = 0;
 
+	/* As many as CPUs, within the limits: each stream has a connection. */
+	n = ncpu < 1 ? 1 : ncpu > SENDERS ? SENDERS : (int)ncpu;
+	if (n > per_host)
+		n = per_host;
+	if (n > parallel)
+		n = parallel;
 	memset(sd, 0, sizeof(sd));
 	for (i = 0; i < n; i++) {
 		sd[i].d = d;
 		sd[i].main = i == 0;
 		sd[i].cfg = d->send;
-		sd[i].cfg.max_parallel = (parallel + (i == 0 && n == 2)) / n;
-		sd[i].cfg.max_per_host = (per_host + (i == 0 && n == 2)) / n;
+		/* The limits split, the first streams taking the remainder. */
+		sd[i].cfg.max_parallel = parallel / n + (i < parallel % n);
+		sd[i].cfg.max_per_host = per_host / n + (i < per_host % n);
 		sd[i].cfg.tick = tick;
 		sd[i].cfg.tick_arg = &sd[i];
 	}
-	if (n == 2 && spawn(&sd[1].th, sender_main, &sd[1]) != 0)
-		n = 1;	/* one stream does it all, a little slower */
+	for (started = 1; started < n; started++)
+		if (spawn(&sd[started].th, sender_main, &sd[started]) != 0)
+			break;	/* fewer streams do it all, a little slower */
 	src.arg = &sd[0];
 	src.low = d->batch / 2 > 0 ? d->batch / 2 : 1;
 	if (jobs_send_stream(&sd[0].cfg, &src, &d->stop, err) < 0) {
-		d->stop = 1;	/* the other one too */
+		d->stop = 1;	/* the others too */
 		rc = -1;
 	}
-	if (n == 2) {
-		pthread_join(sd[1].th, NULL);
-		if (sd[1].rc < 0 && rc == 0) {
-			*err = sd[1].err;
+	for (i = 1; i < started; i++) {
+		pthread_join(sd[i].th, NULL);
+		if (sd[i].rc < 0 && rc == 0) {
+			*err = sd[i].err;
 			rc = -1;
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < started; i++)
 		d->spooled += sd[i].spooled;
 	return rc;
 }
