@@ -33,11 +33,6 @@ respond(struct jobs_ctx *c, void *arg)
 		jobs_run_error(c, "%s", err.msg);
 		return err.code == JOBS_ETEMP ? -1 : JOBS_EUSAGE;
 	}
-	if (!rc.configured) {
-		jobs_log(c, JOBS_INFO, "no model endpoint configured: nothing to do"
-		    " (set model.url or JOBS_MODEL_URL)");
-		return 0;
-	}
 	if (jobs_respond_run(c, &rc, &res, &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		return -1;

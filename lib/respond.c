@@ -890,8 +890,16 @@ jobs_respond_run(struct jobs_ctx *c, const struct jobs_respond_config *rc,
 	    &spool, err) < 0 ||
 	    jobs_spool_root(spool, c->ledger->path, r.root, sizeof(r.root), err) < 0)
 		return -1;
+	/* Replies already made are settled with or without a model. */
 	if (!c->opts->dry_run && reconcile(&r, err) < 0)
 		goto out;
+	if (!rc->configured) {
+		jobs_log(c, JOBS_INFO, "no model endpoint configured: nothing to do"
+		    " but settle the replies already made (set model.url or"
+		    " JOBS_MODEL_URL)");
+		rcode = 0;
+		goto out;
+	}
 	if (load_venues(&r, err) < 0)
 		goto out;
 	if (r.nvenues == 0) {

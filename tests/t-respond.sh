@@ -35,6 +35,17 @@ conf '{}'
 code 0 "with no endpoint configured there is nothing to do" jobs-respond -v
 like "and it says so" "$err" "no model endpoint configured"
 is "nothing written" "$(appsql "select count(*) from responses")" "0"
+# Replies already made are still settled from the outbox, model or not.
+appsql "INSERT INTO venues (id, name) VALUES (99, 'Settled');
+INSERT INTO feedback (venue_id, rating, comment, created_at) VALUES (99, 3, 'ok', 1);
+INSERT INTO responses (feedback_id, venue_id, body, status, created_at, scheduled_send_at)
+ VALUES (last_insert_rowid(), 99, 'Thanks', 'auto_approved', 1, 1);
+INSERT INTO outbox (channel, destination, body, idempotency_key, source, status, sent_at)
+ VALUES ('email', 'mailto:a@example.com', 'Thanks', 'response-' || last_insert_rowid(), 'jobs-respond', 'sent', 7)"
+code 0 "with no endpoint, replies sent meanwhile are settled" jobs-respond
+is "  sent, with the outbox's time" "$(appsql "select status, sent_at from responses where venue_id = 99")" "sent|7"
+appsql "DELETE FROM responses WHERE venue_id = 99; DELETE FROM feedback WHERE venue_id = 99;
+DELETE FROM venues WHERE id = 99; DELETE FROM outbox"
 
 # --- Bad configuration: exit 2, nothing asked -------------------------
 bad() {
