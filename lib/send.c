@@ -360,7 +360,9 @@ web_headers(struct xfer *x)
 
 	if (hdr(&x->hdrs, "Expect:") == -1)	/* no 100-continue wait */
 		return -1;
-	if (it->headers != NULL && it->headers[0] != '\0') {
+	/* "{}", the default, has nothing to parse. */
+	if (it->headers != NULL && it->headers[0] != '\0' &&
+	    strcmp(it->headers, "{}") != 0) {
 		if ((root = cJSON_Parse(it->headers)) == NULL || !cJSON_IsObject(root)) {
 			it->result = JOBS_SEND_PERMANENT;
 			set_error(bt, it, "headers: not a JSON object");
