@@ -92,9 +92,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libjobs.a | $(BUILD)/tests
 # Fuzz targets, linked with replay.c: each corpus is replayed (not fuzzed)
 # on every check; make fuzz fuzzes them with libFuzzer.
 FUZZ := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# fuzz_model reads a model's answer with lib/model.c, which links libcurl.
+CURL_FUZZ := model
 $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libjobs.a | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(DEP_CFLAGS) $(LDFLAGS) -o $@ $< \
-		tests/fuzz/replay.c $(BUILD)/libjobs.a $(DEP_LIBS)
+		tests/fuzz/replay.c $(BUILD)/libjobs.a $(DEP_LIBS) \
+		$(if $(filter $*,$(CURL_FUZZ)),$(CURL_LIBS))
 
 # The allocation-failure shim tests/t-oom.sh preloads: never sanitized (ASan's
 # allocator and an LD_PRELOAD malloc do not mix), so not CFLAGS or LDFLAGS.
@@ -126,6 +129,8 @@ fuzz: $(BUILD)/lib/schema_sql.c | deps
 			$$(pkg-config --cflags sqlite3 libcjson) \
 			-o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c \
 			$(filter-out lib/main.c lib/ping.c lib/send.c lib/http.c lib/model.c lib/respond.c,$(wildcard lib/*.c)) \
+			$$(case " $(CURL_FUZZ) " in *" $$t "*) echo lib/model.c lib/http.c \
+			    $$(pkg-config --cflags --libs libcurl libcrypto);; esac) \
 			$(BUILD)/lib/schema_sql.c $$(pkg-config --libs sqlite3 libcjson) && \
 		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
 		(cd $(BUILD)/fuzz && ./$$t -runs=$(RUNS) corpus-$$t \
