@@ -82,17 +82,17 @@ alerts(struct jobs_ctx *c, void *arg)
 	jobs_alerts_free(a);
 	c->items_ok = res.examined;
 	c->items_skipped = res.not_notified;
-	cJSON_AddNumberToObject(c->metrics, "examined", (double)res.examined);
-	levels = cJSON_AddObjectToObject(c->metrics, "alerts");
+	jobs_metric(c, c->metrics, "examined", (double)res.examined);
+	levels = jobs_metric_object(c, "alerts");
 	for (i = JOBS_ALERT_CRITICAL; i >= JOBS_ALERT_INFO; i--)
-		cJSON_AddNumberToObject(levels, jobs_venue_level_name(i),
+		jobs_metric(c, levels, jobs_venue_level_name(i),
 		    (double)res.alerts[i]);
-	cJSON_AddNumberToObject(c->metrics, "notified", (double)res.notified);
-	cJSON_AddNumberToObject(c->metrics, "not_notified", (double)res.not_notified);
-	cJSON_AddNumberToObject(c->metrics, "bad_settings", (double)res.bad_settings);
-	cJSON_AddNumberToObject(c->metrics, "watermark", (double)res.watermark);
+	jobs_metric(c, c->metrics, "notified", (double)res.notified);
+	jobs_metric(c, c->metrics, "not_notified", (double)res.not_notified);
+	jobs_metric(c, c->metrics, "bad_settings", (double)res.bad_settings);
+	jobs_metric(c, c->metrics, "watermark", (double)res.watermark);
 	if (c->opts->dry_run)
-		cJSON_AddBoolToObject(c->metrics, "dry_run", 1);
+		jobs_metric_bool(c, c->metrics, "dry_run", 1);
 	if (rc < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		return -1;

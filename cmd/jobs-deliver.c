@@ -309,18 +309,21 @@ spool(struct sender *sd, const struct jobs_outbox_row *r,
 		rc = jobs_spool_write(dir, r->id, r->key, "eml", data, strlen(data), &err);
 	} else {
 		/* A .json file: the message as it was queued. */
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cJSON_CreateObject(), *h = cJSON_Parse(r->headers ?
+		    r->headers : "{}");
 
-		cJSON_AddNumberToObject(o, "id", (double)r->id);
-		cJSON_AddStringToObject(o, "idempotency_key", r->key);
-		cJSON_AddStringToObject(o, "destination", r->destination);
-		if (r->subject)
-			cJSON_AddStringToObject(o, "subject", r->subject);
-		cJSON_AddItemToObject(o, "headers", cJSON_Parse(r->headers ?
-		    r->headers : "{}"));
-		cJSON_AddStringToObject(o, "body", r->body);
-		cJSON_AddNumberToObject(o, "created_at", (double)r->created_at);
-		data = cJSON_Print(o);
+		/* All of it or nothing: never a message missing a field. */
+		if (o != NULL && h != NULL &&
+		    cJSON_AddNumberToObject(o, "id", (double)r->id) &&
+		    cJSON_AddStringToObject(o, "idempotency_key", r->key) &&
+		    cJSON_AddStringToObject(o, "destination", r->destination) &&
+		    (r->subject == NULL ||
+		    cJSON_AddStringToObject(o, "subject", r->subject)) &&
+		    cJSON_AddItemToObject(o, "headers", h) && (h = NULL, 1) &&
+		    cJSON_AddStringToObject(o, "body", r->body) &&
+		    cJSON_AddNumberToObject(o, "created_at", (double)r->created_at))
+			data = cJSON_Print(o);
+		cJSON_Delete(h);
 		cJSON_Delete(o);
 		if (data == NULL) {
 			it->result = JOBS_SEND_RETRY;
@@ -1042,11 +1045,11 @@ metrics(struct jobs_ctx *c, const struct deliver *d)
 	c->items_ok = d->sent;
 	c->items_failed = d->dead;
 	c->items_skipped = d->retried;
-	cJSON_AddNumberToObject(c->metrics, "sent", (double)d->sent);
-	cJSON_AddNumberToObject(c->metrics, "spooled", (double)d->spooled);
-	cJSON_AddNumberToObject(c->metrics, "retried", (double)d->retried);
-	cJSON_AddNumberToObject(c->metrics, "dead", (double)d->dead);
-	cJSON_AddNumberToObject(c->metrics, "lease_lost", (double)d->lost);
+	jobs_metric(c, c->metrics, "sent", (double)d->sent);
+	jobs_metric(c, c->metrics, "spooled", (double)d->spooled);
+	jobs_metric(c, c->metrics, "retried", (double)d->retried);
+	jobs_metric(c, c->metrics, "dead", (double)d->dead);
+	jobs_metric(c, c->metrics, "lease_lost", (double)d->lost);
 }
 
 static int
@@ -1074,8 +1077,8 @@ deliver(struct jobs_ctx *c, void *arg)
 			jobs_run_error(c, "%s", err.msg);
 			return -1;
 		}
-		cJSON_AddNumberToObject(c->metrics, "due", (double)due);
-		cJSON_AddBoolToObject(c->metrics, "dry_run", 1);
+		jobs_metric(c, c->metrics, "due", (double)due);
+		jobs_metric_bool(c, c->metrics, "dry_run", 1);
 		return 0;
 	}
 	/* Most runs from cron find nothing to do: no threads, no TLS set-up. */

@@ -44,12 +44,12 @@ publish(struct jobs_ctx *c, void *arg)
 	}
 	c->items_ok = res.queued + res.published;
 	c->items_failed = res.failed;
-	cJSON_AddNumberToObject(c->metrics, c->opts->dry_run ? "due" : "queued",
+	jobs_metric(c, c->metrics, c->opts->dry_run ? "due" : "queued",
 	    (double)res.queued);
-	cJSON_AddNumberToObject(c->metrics, "late", (double)res.late);
-	cJSON_AddNumberToObject(c->metrics, "retrying", (double)res.retrying);
-	cJSON_AddNumberToObject(c->metrics, "published", (double)res.published);
-	cJSON_AddNumberToObject(c->metrics, "failed", (double)res.failed);
+	jobs_metric(c, c->metrics, "late", (double)res.late);
+	jobs_metric(c, c->metrics, "retrying", (double)res.retrying);
+	jobs_metric(c, c->metrics, "published", (double)res.published);
+	jobs_metric(c, c->metrics, "failed", (double)res.failed);
 	if (res.late)
 		jobs_log(c, JOBS_WARN, "%lld post%s published late, past the window",
 		    (long long)res.late, res.late == 1 ? "" : "s");

@@ -15,7 +15,7 @@
 static void
 metric(struct jobs_ctx *c, const char *name, int64_t v)
 {
-	cJSON_AddNumberToObject(c->metrics, name, (double)v);
+	jobs_metric(c, c->metrics, name, (double)v);
 }
 
 static int

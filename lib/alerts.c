@@ -319,6 +319,8 @@ venue_load(struct scan *s, struct venue *v, struct jobs_err *err)
 	email = (const char *)sqlite3_column_text(s->venue, 1);
 	if (jobs_venue_settings_parse((const char *)sqlite3_column_text(s->venue, 2),
 	    &vs, &e) < 0) {
+		if (e.code == JOBS_ETEMP)
+			goto nomem;	/* says nothing of the settings */
 		warn(s, "venue %lld: %s: using the defaults", (long long)v->id, e.msg);
 		s->res->bad_settings++;
 	}

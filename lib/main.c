@@ -187,6 +187,12 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 		sqlite3_progress_handler(app->h, 10000, progress, &c);
 		rc = job->run(&c, job->arg);
 		sqlite3_progress_handler(ledger->h, 0, NULL, NULL);
+		/* Never a success recorded with its numbers missing. */
+		if (rc == 0 && c.metrics_lost) {
+			jobs_run_error(&c, "out of memory: the run's metrics are"
+			    " incomplete");
+			rc = -1;
+		}
 		code = rc == 0 ? 0 : rc == JOBS_EUSAGE ? JOBS_EUSAGE : JOBS_EFAIL;
 	}
 	if (jobs_run_signal) {

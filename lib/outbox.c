@@ -10,6 +10,7 @@
 #include "db.h"
 #include "err.h"
 #include "mail.h"
+#include "json.h"
 #include "outbox.h"
 
 #define DEFAULT_ATTEMPTS 8
@@ -111,11 +112,13 @@ static int
 check_headers(const char *json, struct jobs_err *err)
 {
 	cJSON *h, *it;
-	int rc = 0;
+	int rc = 0, oom;
 
 	if (json == NULL)
 		return 0;
-	if ((h = cJSON_Parse(json)) == NULL || !cJSON_IsObject(h)) {
+	if ((h = jobs_json_parse(json, &oom)) == NULL && oom)
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+	if (h == NULL || !cJSON_IsObject(h)) {
 		cJSON_Delete(h);
 		return jobs_err_set(err, JOBS_EUSAGE, "headers: want a JSON object");
 	}

@@ -227,6 +227,10 @@ load_venues(struct run *r, struct jobs_err *err)
 
 		if (jobs_venue_settings_parse((const char *)sqlite3_column_text(st,
 		    2), &s, &e) < 0) {
+			if (e.code == JOBS_ETEMP) {
+				*err = e;
+				goto out;
+			}
 			jobs_log(r->c, JOBS_WARN, "venue %lld: skipped: %s",
 			    (long long)id, e.msg);
 			r->res->venues_failed++;

@@ -539,6 +539,30 @@ vlog(struct jobs_ctx *c, enum jobs_level level, const char *fmt, va_list ap)
 }
 
 void
+jobs_metric(struct jobs_ctx *c, cJSON *obj, const char *name, double v)
+{
+	if (obj == NULL || cJSON_AddNumberToObject(obj, name, v) == NULL)
+		c->metrics_lost = 1;
+}
+
+void
+jobs_metric_bool(struct jobs_ctx *c, cJSON *obj, const char *name, int v)
+{
+	if (obj == NULL || cJSON_AddBoolToObject(obj, name, v) == NULL)
+		c->metrics_lost = 1;
+}
+
+cJSON *
+jobs_metric_object(struct jobs_ctx *c, const char *name)
+{
+	cJSON *o = c->metrics ? cJSON_AddObjectToObject(c->metrics, name) : NULL;
+
+	if (o == NULL)
+		c->metrics_lost = 1;
+	return o;
+}
+
+void
 jobs_log(struct jobs_ctx *c, enum jobs_level level, const char *fmt, ...)
 {
 	va_list ap;

@@ -63,6 +63,7 @@ struct jobs_ctx {
 	int64_t timeout_ms;		/* effective; 0: none */
 	int64_t items_ok, items_failed, items_skipped;
 	struct cJSON *metrics;		/* owned; the job adds what it measured */
+	int metrics_lost;		/* a metric could not be added (memory) */
 	char error[1024];		/* the run's error summary */
 	int nlogs;
 	char tail[JOBS_TAIL_LINES][256];	/* last warn/error lines */
@@ -133,6 +134,20 @@ int jobs_run_finish(struct jobs_ctx *c, const char *status, int exit_code,
 
 /* Release the lock and free what c owns (not the databases). */
 void jobs_run_release(struct jobs_ctx *c);
+
+/*
+ * Set metric name to v in obj: c->metrics, or an object made by
+ * jobs_metric_object().  When memory runs out (or obj is NULL, an object
+ * that could not be made) the run is marked: jobs_main() then fails it
+ * ("out of memory") rather than record it with a metric missing.
+ */
+void jobs_metric(struct jobs_ctx *c, struct cJSON *obj, const char *name,
+    double v);
+void jobs_metric_bool(struct jobs_ctx *c, struct cJSON *obj, const char *name,
+    int v);
+
+/* A new object at name in c->metrics; NULL (the run marked) without memory. */
+struct cJSON *jobs_metric_object(struct jobs_ctx *c, const char *name);
 
 /*
  * Log a line for the run: into the ledger (capped at JOBS_LOG_MAX rows), to

@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "http.h"
+#include "json.h"
 #include "mail.h"
 #include "net.h"
 #include "outbox.h"
@@ -363,7 +364,11 @@ web_headers(struct xfer *x)
 	/* "{}", the default, has nothing to parse. */
 	if (it->headers != NULL && it->headers[0] != '\0' &&
 	    strcmp(it->headers, "{}") != 0) {
-		if ((root = cJSON_Parse(it->headers)) == NULL || !cJSON_IsObject(root)) {
+		int oom;
+
+		if ((root = jobs_json_parse(it->headers, &oom)) == NULL && oom)
+			goto out;	/* out of memory: -1, the row is retried */
+		if (root == NULL || !cJSON_IsObject(root)) {
 			it->result = JOBS_SEND_PERMANENT;
 			set_error(bt, it, "headers: not a JSON object");
 			rc = 1;

@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "json.h"
 #include "venue.h"
 
 static const char *const level_names[] = { "info", "low", "medium", "high",
@@ -81,13 +82,16 @@ jobs_venue_settings_parse(const char *json, struct jobs_venue_settings *s,
 	const cJSON *it;
 	cJSON *o;
 	size_t i;
-	int rc = -1;
+	int rc = -1, oom;
 
 	jobs_venue_settings_default(s);
 	if (json == NULL || *json == '\0')
 		return 0;
-	if ((o = cJSON_Parse(json)) == NULL)
+	if ((o = jobs_json_parse(json, &oom)) == NULL) {
+		if (oom)
+			return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 		return bad(s, err, "not valid JSON");
+	}
 	if (!cJSON_IsObject(o)) {
 		bad(s, err, "want a JSON object");
 		goto out;

@@ -51,7 +51,8 @@ void jobs_venue_settings_default(struct jobs_venue_settings *s);
  * present.  Booleans are true/false (or 0/1), the delay a whole number of
  * minutes >= 0, notify_level a level name, notify_webhook an http(s) URL or
  * null.  Unknown keys are ignored (the application may keep its own there).
- * 0, or -1 with err (JOBS_EUSAGE) naming the bad key; *s then holds the
+ * 0, or -1 with err naming the bad key (JOBS_EUSAGE; JOBS_ETEMP when
+ * memory ran out, which says nothing of the settings); *s then holds the
  * defaults.
  */
 int jobs_venue_settings_parse(const char *json, struct jobs_venue_settings *s,

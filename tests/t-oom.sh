@@ -201,6 +201,21 @@ INSERT INTO logs (execution_id, job, at, level, message)
 SELECT id, job, started_at, 'info', 'line' FROM executions WHERE job = 'z';
 INSERT INTO jobs (name, created_at) VALUES ('z', 0);
 PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+# The feedback pipeline's data, in the application database.
+jobs-status migrate >/dev/null 2>&1
+appsql "INSERT INTO venues (id, name, timezone, manager_email, settings) VALUES
+ (1, 'Harbour', 'Australia/Sydney', 'm@example.com', '{}'),
+ (2, 'Corner', 'UTC', 'c@example.com', '{\"notify_level\": \"medium\"}');
+INSERT INTO customers (id, email, name, lifetime_value) VALUES
+ (1, 'a@example.com', 'A', 5000), (2, 'b@example.com', 'B', 10);
+WITH RECURSIVE d(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM d WHERE i < 40)
+INSERT INTO feedback (venue_id, customer_id, rating, comment, created_at)
+SELECT 1 + i % 2, 1 + i % 2, 1 + i % 5, CASE i % 4 WHEN 0 THEN 'food poisoning'
+ WHEN 1 THEN 'the waiter was rude' ELSE 'fine' END, $NOW / 1000 - i * 3600 FROM d;
+INSERT INTO responses (feedback_id, venue_id, body, status, created_at, sent_at)
+SELECT id, venue_id, 'thanks', 'sent', created_at, created_at + 600 FROM feedback
+ WHERE id % 3 = 0;
+PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 is "the starting ledger is in place" \
     "$(sql "select count(*), sum(status = 'running') from executions;
 	select paused from jobs where name = 'p'")" "76|0
@@ -413,6 +428,9 @@ jobs-status@0 1 2 75@1 2 75@@SELECT 1@jobs-status
 jobs-status show x@0 1 2 75@1 2 75@@SELECT 1@jobs-status show x
 jobs-status runs --json@0 1 2 75@1 2 75@@SELECT 1@jobs-status runs --json
 jobs-status check@0 1 2 3@3@@SELECT 1@jobs-status check
+jobs-alerts@0 1 2 75@1 2 75@@SELECT status, metrics FROM executions WHERE job = 'jobs-alerts' ORDER BY id DESC LIMIT 1@jobs-alerts
+jobs-stats@0 1 2 75@1 2 75@@SELECT status, metrics FROM executions WHERE job = 'jobs-stats' ORDER BY id DESC LIMIT 1@jobs-stats
+jobs-report@0 1 2 75@1 2 75@@SELECT status, metrics FROM executions WHERE job = 'jobs-report' ORDER BY id DESC LIMIT 1@jobs-report
 EOF
 
 # Side by side, one worker a processor; each worker takes every Kth sweep.
