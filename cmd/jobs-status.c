@@ -22,6 +22,7 @@
 #include "err.h"
 #include "fs.h"
 #include "health.h"
+#include "json.h"
 #include "opts.h"
 #include "outbox.h"
 #include "registry.h"
@@ -108,15 +109,11 @@ static struct args *args_;
 static int color;
 static int oom;		/* a JSON result lost a part for want of memory */
 
-/* cJSON allocates through this: a NULL from it is then told from bad JSON. */
-static void *
-json_malloc(size_t size)
+/* A part lost: set here, or one of cJSON's allocations failed. */
+static int
+lost(void)
 {
-	void *p = malloc(size);
-
-	if (p == NULL)
-		oom = 1;
-	return p;
+	return oom || jobs_json_failures() > 0;
 }
 
 static int
@@ -362,7 +359,7 @@ health_json(const struct jobs_health *h)
 static int
 print_json(cJSON *o)
 {
-	char *s = o && !oom ? cJSON_Print(o) : NULL;
+	char *s = o && !lost() ? cJSON_Print(o) : NULL;
 
 	cJSON_Delete(o);
 	if (s == NULL)
@@ -439,7 +436,7 @@ load_schedules(struct jobs_db *db, const char *job, const struct jobs_crontab *c
 		return -1;
 	if ((arr = cJSON_CreateArray()) == NULL)
 		oom = 1;
-	for (i = 0; i < n && !oom; i++) {
+	for (i = 0; i < n && !lost(); i++) {
 		cJSON *o = add(arr, NULL, cJSON_CreateObject()), *m;
 		int64_t next;
 		int nm = 0;
@@ -468,7 +465,7 @@ load_schedules(struct jobs_db *db, const char *job, const struct jobs_crontab *c
 		free(ms);
 		ms = NULL;
 	}
-	if (oom) {
+	if (lost()) {
 		jobs_err_set(err, JOBS_ETEMP, "out of memory");
 		goto out;
 	}
@@ -601,7 +598,7 @@ load_runs(struct jobs_db *db, const char *job, const struct args *a, long limit,
 	sqlite3_bind_int64(st, 4, limit);
 	if ((arr = cJSON_CreateArray()) == NULL)
 		oom = 1;
-	while (!oom && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!lost() && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		cJSON *r = add(arr, NULL, cJSON_CreateObject()), *v;
 		const char *argv = (const char *)sqlite3_column_text(st, 16);
 
@@ -628,13 +625,13 @@ load_runs(struct jobs_db *db, const char *job, const struct args *a, long limit,
 		add(r, "host", str_or_null((const char *)sqlite3_column_text(st, 15)));
 		/* An argv that is not JSON is null; oom says it was memory. */
 		v = argv ? cJSON_Parse(argv) : NULL;
-		add(r, "argv", v || oom ? v : cJSON_CreateNull());
+		add(r, "argv", v || lost() ? v : cJSON_CreateNull());
 		add(r, "stdout_bytes", num_or_null((double)sqlite3_column_int64(st, 17),
 		    sqlite3_column_type(st, 17) != SQLITE_NULL));
 		add(r, "stderr_bytes", num_or_null((double)sqlite3_column_int64(st, 18),
 		    sqlite3_column_type(st, 18) != SQLITE_NULL));
 	}
-	if (oom) {
+	if (lost()) {
 		jobs_err_set(err, JOBS_ETEMP, "out of memory");
 		goto out;
 	}
@@ -939,7 +936,7 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 			if (arr)
 				add(arr, NULL, o);
 			else {	/* --follow --json: one object a line */
-				char *line = oom ? NULL : cJSON_PrintUnformatted(o);
+				char *line = lost() ? NULL : cJSON_PrintUnformatted(o);
 
 				cJSON_Delete(o);
 				if (line == NULL) {
@@ -949,7 +946,7 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 				puts(line);
 				free(line);
 			}
-			if (oom)
+			if (lost())
 				break;
 		} else {
 			printf("%s ", at);
@@ -961,7 +958,7 @@ print_logs(struct jobs_db *db, const char *job, const struct args *a,
 		*after = ls[i].id;
 	}
 	fflush(stdout);
-	if (oom) {
+	if (lost()) {
 		jobs_err_set(err, JOBS_ETEMP, "out of memory");
 		goto out;
 	}
@@ -1629,11 +1626,12 @@ main(int argc, char **argv)
 	struct args a;
 	struct jobs_opt_extra extra = { status_opts, handle, &a };
 	struct jobs_err err = { 0, "" };
-	cJSON_Hooks hooks = { json_malloc, free };
 	const char *cmd;
 	int first, nargs, check;
 	char **args;
 
+	/* cJSON's failures counted, so a lost part is never a shorter answer. */
+	jobs_json_init();
 	memset(&a, 0, sizeof(a));
 	a.level = JOBS_DEBUG;
 	a.count = 5;
@@ -1671,8 +1669,6 @@ main(int argc, char **argv)
 		return fail(err.code == JOBS_ETEMP ? JOBS_ETEMP : JOBS_EUSAGE, "%s",
 		    err.msg);
 	}
-	/* After the config: its parse sets hooks of its own, then resets them. */
-	cJSON_InitHooks(&hooks);
 	color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	cmd = first < argc ? argv[first] : NULL;
 	args = argv + first + 1;

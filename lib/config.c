@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "config.h"
 #include "err.h"
+#include "json.h"
 #include "text.h"
 
 #define CONFIG_MAX (1024 * 1024)
@@ -175,33 +176,16 @@ temporary(int e)
 	return e == ENOMEM || e == EMFILE || e == ENFILE || e == EAGAIN;
 }
 
-/* cJSON gives one NULL for bad JSON and for no memory: tell them apart. */
-static int parse_oom;
-
-static void *
-parse_malloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (p == NULL)
-		parse_oom = 1;
-	return p;
-}
-
 int
 jobs_config_parse(struct jobs_config *c, const char *buf, size_t n,
     const char *path, struct jobs_err *err)
 {
-	cJSON_Hooks hooks = { parse_malloc, free };
+	int oom;
 
 	memset(c, 0, sizeof(*c));
 	digest(buf, n, c->digest);
-	/* Only for this parse; the same heap, so free() frees what it made. */
-	parse_oom = 0;
-	cJSON_InitHooks(&hooks);
-	c->root = cJSON_ParseWithLength(buf, n);
-	cJSON_InitHooks(NULL);
-	if (c->root == NULL && parse_oom)
+	c->root = jobs_json_parse_length(buf, n, &oom);
+	if (c->root == NULL && oom)
 		return jobs_err_set(err, JOBS_ETEMP, "config %s: out of memory", path);
 	if (c->root == NULL) {
 		const char *at = cJSON_GetErrorPtr();

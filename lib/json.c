@@ -1,12 +1,12 @@
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "json.h"
 
-/* Set when an allocation of cJSON's fails on this thread. */
-static _Thread_local int failed;
+static _Thread_local unsigned long failures;
 static pthread_once_t hooked = PTHREAD_ONCE_INIT;
 
 static void *
@@ -15,11 +15,10 @@ counting_malloc(size_t n)
 	void *p = malloc(n);
 
 	if (p == NULL)
-		failed = 1;
+		failures++;
 	return p;
 }
 
-/* cJSON's allocator hooks are global: set once, for every parse after. */
 static void
 hook(void)
 {
@@ -28,14 +27,32 @@ hook(void)
 	cJSON_InitHooks(&h);
 }
 
+void
+jobs_json_init(void)
+{
+	pthread_once(&hooked, hook);
+}
+
+unsigned long
+jobs_json_failures(void)
+{
+	return failures;
+}
+
+cJSON *
+jobs_json_parse_length(const char *s, size_t n, int *oom)
+{
+	unsigned long before = failures;
+	cJSON *o;
+
+	jobs_json_init();
+	o = cJSON_ParseWithLength(s, n);
+	*oom = o == NULL && failures != before;
+	return o;
+}
+
 cJSON *
 jobs_json_parse(const char *s, int *oom)
 {
-	cJSON *o;
-
-	pthread_once(&hooked, hook);
-	failed = 0;
-	o = cJSON_Parse(s);
-	*oom = o == NULL && failed;
-	return o;
+	return jobs_json_parse_length(s, strlen(s), oom);
 }

@@ -8,13 +8,28 @@
 #ifndef JOBS_JSON_H
 #define JOBS_JSON_H
 
+#include <stddef.h>
+
 struct cJSON;
 
 /*
- * Parse s.  NULL when it is not JSON or memory ran out: *oom is then 1
- * for the second, else 0.  The caller frees the result with cJSON_Delete().
- * Thread-safe.
+ * Route cJSON's allocations through a counter of failures (cJSON's hooks
+ * are global): once per process, before any thread starts; jobs_main()
+ * does it.  Idempotent.
  */
+void jobs_json_init(void);
+
+/* How many of cJSON's allocations failed on this thread so far. */
+unsigned long jobs_json_failures(void);
+
+/*
+ * Parse s (n bytes).  NULL when it is not JSON or memory ran out: *oom is
+ * then 1 for the second, else 0.  The caller frees the result with
+ * cJSON_Delete().  Thread-safe once jobs_json_init() has run.
+ */
+struct cJSON *jobs_json_parse_length(const char *s, size_t n, int *oom);
+
+/* The same for a string. */
 struct cJSON *jobs_json_parse(const char *s, int *oom);
 
 #endif

@@ -11,6 +11,7 @@
 #include "cron.h"
 #include "db.h"
 #include "err.h"
+#include "json.h"
 #include "main.h"
 #include "registry.h"
 #include "run.h"
@@ -114,6 +115,8 @@ jobs_main(const struct jobs_job *job, int argc, char **argv)
 	int rc, code = JOBS_EFAIL, started;
 	int64_t ms;
 
+	/* Before any thread: cJSON's hooks are global (lib/json.h). */
+	jobs_json_init();
 	if (jobs_opts_parse(&opts, argc, argv, job->opts ? &extra : NULL, 0, &err) < 0)
 		return usage_error(job->name, &err);
 	if (opts.help) {
