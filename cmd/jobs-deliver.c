@@ -65,6 +65,7 @@ struct tally {
 struct booked {
 	struct claimed *cl;
 	int i;
+	int unsent;		/* never started: given back, not acknowledged */
 	struct jobs_outbox_ack ack;
 };
 
@@ -107,7 +108,8 @@ struct booker {
 	int want;		/* the sender will want rows: claim the next ones */
 	int none;		/* the last claim found nothing due */
 	int quit, failed;
-	struct jobs_err err;
+	struct jobs_err err;		/* why it failed (set with failed) */
+	int senders;			/* sender threads still running */
 	/* the booker's own */
 	struct deliver *d;
 	struct jobs_db *app, *ledger;
@@ -132,7 +134,7 @@ struct deliver {
 	volatile sig_atomic_t stop;
 	int failed;		/* the app database failed: the run fails */
 	struct booker bk;
-	int64_t sent, retried, dead, lost, spooled;
+	int64_t sent, retried, dead, lost, spooled, released;
 };
 
 /*
@@ -486,31 +488,52 @@ books_add(struct books *b, const struct booked *x)
 	return 0;
 }
 
-/* Book one group of results in one commit; -1 with bk->err. */
+/*
+ * Book one group of results in one commit, and give back in another the
+ * rows never tried (the run stopped first): their attempt uncounted.
+ * 0, or -1 with err.
+ */
 static int
 book_group(struct booker *bk, struct books *g, struct jobs_outbox_ack **acks,
-    int *cap)
+    int *cap, struct jobs_outbox_row **back, int *backcap, struct jobs_err *err)
 {
-	int i;
+	int i, j, n = 0, nb = 0;
 
 	if (g->n > *cap) {
 		struct jobs_outbox_ack *more = realloc(*acks, (size_t)g->cap *
 		    sizeof(**acks));
 
 		if (more == NULL)
-			return jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+			return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 		*acks = more;
 		*cap = g->cap;
 	}
-	for (i = 0; i < g->n; i++)
-		(*acks)[i] = g->v[i].ack;
-	if (jobs_outbox_ack(bk->app, *acks, g->n, bk->d->token, jobs_clock_now_ms(),
-	    &bk->err) < 0)
-		return -1;	/* unbooked rows keep their lease, then go back */
 	for (i = 0; i < g->n; i++) {
-		g->v[i].ack = (*acks)[i];
-		count_answer(bk, &g->v[i]);
+		if (!g->v[i].unsent) {
+			(*acks)[n++] = g->v[i].ack;
+			continue;
+		}
+		if (nb == *backcap) {
+			struct jobs_outbox_row *more = realloc(*back, (size_t)(*backcap =
+			    *backcap ? 2 * *backcap : 64) * sizeof(**back));
+
+			if (more == NULL)
+				return jobs_err_set(err, JOBS_ETEMP, "out of memory");
+			*back = more;
+		}
+		(*back)[nb++] = g->v[i].cl->rows[g->v[i].i];	/* a shallow copy */
 	}
+	if (nb > 0 && jobs_outbox_release(bk->app, *back, nb, bk->d->token,
+	    err) < 0)
+		return -1;	/* they keep their lease, then go back */
+	if (n > 0 && jobs_outbox_ack(bk->app, *acks, n, bk->d->token,
+	    jobs_clock_now_ms(), err) < 0)
+		return -1;	/* unbooked rows keep their lease, then go back */
+	for (i = 0, j = 0; i < g->n; i++)
+		if (!g->v[i].unsent) {
+			g->v[i].ack = (*acks)[j++];
+			count_answer(bk, &g->v[i]);
+		}
 	return 0;
 }
 
@@ -519,7 +542,7 @@ book_group(struct booker *bk, struct books *g, struct jobs_outbox_ack **acks,
  * the run's limit is reached).  -1 with bk->err.
  */
 static int
-claim_next(struct booker *bk, struct claimed **out)
+claim_next(struct booker *bk, struct claimed **out, struct jobs_err *err)
 {
 	struct deliver *d = bk->d;
 	struct jobs_outbox_row *rows = NULL;
@@ -533,10 +556,10 @@ claim_next(struct booker *bk, struct claimed **out)
 	record_breakers(bk);
 	/* No rate limit and every breaker closed: nothing to gate. */
 	limited = d->rate_limits != NULL ||
-	    jobs_breaker_all_closed(bk->ledger, &bk->err) != 1;
+	    jobs_breaker_all_closed(bk->ledger, err) != 1;
 	if (jobs_outbox_claim(bk->app, jobs_clock_now_ms(), d->lease_ms,
 	    bk->left < d->batch ? (int)bk->left : d->batch, d->token,
-	    limited ? gate : NULL, bk, &rows, &n, &dead, &ndead, &bk->err) < 0) {
+	    limited ? gate : NULL, bk, &rows, &n, &dead, &ndead, err) < 0) {
 		settle_grants(bk, NULL, 0);
 		return -1;
 	}
@@ -553,7 +576,7 @@ claim_next(struct booker *bk, struct claimed **out)
 		/* The rows stay leased and go back when the lease ends. */
 		free(cl);
 		jobs_outbox_free(rows, n);
-		return jobs_err_set(&bk->err, JOBS_ETEMP, "out of memory");
+		return jobs_err_set(err, JOBS_ETEMP, "out of memory");
 	}
 	bk->left -= n;
 	cl->rows = rows;
@@ -594,52 +617,16 @@ booker_main(void *arg)
 	struct deliver *d = bk->d;
 	struct books mine = { NULL, 0, 0 }, t;
 	struct jobs_outbox_ack *acks = NULL;
+	struct jobs_outbox_row *back = NULL;
 	struct jobs_err err = { 0, "" };
 	struct claimed *cl;
 	struct timespec ts;
-	int cap = 0, i, rc;
+	int cap = 0, backcap = 0, i, rc;
 	int64_t now;
 
 	pthread_mutex_lock(&bk->mu);
 	while (!bk->failed) {
-		if (bk->todo.n > 0) {
-			t = bk->todo;
-			bk->todo = mine;
-			mine = t;
-			pthread_mutex_unlock(&bk->mu);
-			rc = book_group(bk, &mine, &acks, &cap);
-			pthread_mutex_lock(&bk->mu);
-			for (i = 0; rc == 0 && i < mine.n; i++)
-				if (books_add(&bk->done, &mine.v[i]) < 0)
-					rc = jobs_err_set(&bk->err, JOBS_ETEMP,
-					    "out of memory");
-			mine.n = 0;
-			if (rc < 0)
-				bk->failed = 1;
-			pthread_cond_broadcast(&bk->ready_cv);
-			continue;
-		}
-		if (bk->quit)
-			break;
-		if (bk->want && bk->ready == NULL && !bk->none) {
-			bk->want = 0;
-			pthread_mutex_unlock(&bk->mu);
-			rc = claim_next(bk, &cl);
-			pthread_mutex_lock(&bk->mu);
-			if (rc < 0)
-				bk->failed = 1;
-			else if (cl == NULL)
-				bk->none = 1;
-			else {
-				if (bk->ready_tail)
-					bk->ready_tail->queue = cl;
-				else
-					bk->ready = cl;
-				bk->ready_tail = cl;
-			}
-			pthread_cond_broadcast(&bk->ready_cv);
-			continue;
-		}
+		/* Leases first: rows waiting behind a slow host stay ours. */
 		now = jobs_clock_now_ms();
 		if (now - bk->renewed_ms >= d->lease_ms / 3) {
 			pthread_mutex_unlock(&bk->mu);
@@ -651,10 +638,50 @@ booker_main(void *arg)
 			bk->renewed_ms = now;
 			continue;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (time_t)((d->lease_ms / 3 - (now - bk->renewed_ms)) / 1000)
-		    + 1;
-		pthread_cond_timedwait(&bk->cv, &bk->mu, &ts);
+		rc = 0;
+		if (bk->todo.n > 0) {
+			t = bk->todo;
+			bk->todo = mine;
+			mine = t;
+			pthread_mutex_unlock(&bk->mu);
+			rc = book_group(bk, &mine, &acks, &cap, &back, &backcap, &err);
+			pthread_mutex_lock(&bk->mu);
+			for (i = 0; rc == 0 && i < mine.n; i++)
+				if (books_add(&bk->done, &mine.v[i]) < 0)
+					rc = jobs_err_set(&err, JOBS_ETEMP,
+					    "out of memory");
+			mine.n = 0;
+		} else if (bk->quit)
+			break;
+		/* Then claim, when a sender will want rows, results booked first. */
+		if (rc == 0 && bk->todo.n == 0 && bk->want && bk->ready == NULL &&
+		    !bk->none && !bk->quit) {
+			bk->want = 0;
+			pthread_mutex_unlock(&bk->mu);
+			rc = claim_next(bk, &cl, &err);
+			pthread_mutex_lock(&bk->mu);
+			if (rc == 0 && cl == NULL)
+				bk->none = 1;
+			else if (rc == 0) {
+				if (bk->ready_tail)
+					bk->ready_tail->queue = cl;
+				else
+					bk->ready = cl;
+				bk->ready_tail = cl;
+			}
+		} else if (rc == 0 && bk->todo.n == 0 && !bk->quit) {
+			/* Nothing to do: sleep until asked, or leases are due. */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += (time_t)((d->lease_ms / 3 - (now -
+			    bk->renewed_ms)) / 1000) + 1;
+			pthread_cond_timedwait(&bk->cv, &bk->mu, &ts);
+		}
+		if (rc < 0 && !bk->failed) {
+			/* Unbooked rows keep their lease and go back when it ends. */
+			bk->err = err;
+			bk->failed = 1;
+		}
+		pthread_cond_broadcast(&bk->ready_cv);
 	}
 	cl = bk->ready;
 	bk->ready = bk->ready_tail = NULL;
@@ -664,6 +691,7 @@ booker_main(void *arg)
 	record_breakers(bk);
 	free(mine.v);
 	free(acks);
+	free(back);
 	return NULL;
 }
 
@@ -677,7 +705,8 @@ settle(struct deliver *d)
 {
 	struct books b;
 	struct note *notes;
-	int i, nnotes;
+	struct jobs_err why = { 0, "" };
+	int i, nnotes, failed;
 
 	pthread_mutex_lock(&d->bk.mu);
 	b = d->bk.done;
@@ -687,12 +716,15 @@ settle(struct deliver *d)
 	nnotes = d->bk.nnotes;
 	d->bk.notes = NULL;
 	d->bk.nnotes = 0;
-	if (d->bk.failed && !d->failed) {
-		jobs_run_error(d->c, "%s", d->bk.err.msg);
+	if ((failed = d->bk.failed && !d->failed))
+		why = d->bk.err;
+	pthread_mutex_unlock(&d->bk.mu);
+	/* The ledger is written outside the lock: no sender waits on it. */
+	if (failed) {
+		jobs_run_error(d->c, "%s", why.msg[0] ? why.msg : "failed");
 		d->failed = 1;
 		d->stop = 1;
 	}
-	pthread_mutex_unlock(&d->bk.mu);
 	for (i = 0; i < nnotes; i++) {
 		if (notes[i].dead && ++d->dead > DEAD_SHOWN)
 			continue;
@@ -703,7 +735,9 @@ settle(struct deliver *d)
 		const struct jobs_outbox_ack *k = &b.v[i].ack;
 		const struct jobs_outbox_row *r = &b.v[i].cl->rows[b.v[i].i];
 
-		if (k->lease_lost) {
+		if (b.v[i].unsent)
+			d->released++;
+		else if (k->lease_lost) {
 			d->lost++;
 			jobs_log(d->c, JOBS_WARN, "row %lld: the lease ran out before the"
 			    " result was recorded; another run has it", (long long)k->id);
@@ -757,6 +791,7 @@ book(struct deliver *d, struct claimed *cl, int i)
 	x.ack.attempts = r->attempts;
 	x.ack.max_attempts = r->max_attempts;
 	x.ack.retry_after_s = it->retry_after_s;
+	x.unsent = it->result == JOBS_SEND_UNSENT;
 	x.ack.outcome = it->result == JOBS_SEND_OK ? JOBS_OUTBOX_SENT :
 	    it->result == JOBS_SEND_RETRY ? JOBS_OUTBOX_RETRY : JOBS_OUTBOX_DEAD;
 	x.ack.error = it->result == JOBS_SEND_OK ? NULL : it->error;
@@ -778,6 +813,21 @@ done(void *arg, struct jobs_send_item *it)
 	struct claimed *cl = it->user;
 
 	book(sd->d, cl, (int)(it - cl->items));
+}
+
+/* Wait on cv (mu held) for at most ms milliseconds. */
+static void
+wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	if ((ts.tv_nsec += (ms % 1000) * 1000000L) >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
 }
 
 /* Whether row r goes to the spool rather than over the network. */
@@ -807,7 +857,7 @@ more(void *arg, struct jobs_send_item **items)
 	for (;;) {
 		if (sd->main)
 			settle(d);
-		if (d->failed || d->stop)
+		if ((sd->main && d->failed) || d->stop)
 			return -1;
 		if (jobs_run_cancelled(d->c)) {
 			d->stop = 1;
@@ -818,10 +868,17 @@ more(void *arg, struct jobs_send_item **items)
 			pthread_mutex_unlock(&bk->mu);
 			return -1;
 		}
-		while (bk->ready == NULL && !bk->none && !bk->failed) {
+		if (bk->ready == NULL && !bk->none) {
+			/*
+			 * Wait for the booker's claim, a little at a time: a stop
+			 * or the run's timeout ends the wait, and the main thread
+			 * keeps settling what is booked meanwhile.
+			 */
 			bk->want = 1;
 			pthread_cond_signal(&bk->cv);
-			pthread_cond_wait(&bk->ready_cv, &bk->mu);
+			wait_ms(&bk->ready_cv, &bk->mu, 200);
+			pthread_mutex_unlock(&bk->mu);
+			continue;
 		}
 		if ((cl = bk->ready) == NULL) {
 			/* Nothing due now; asked again once all is finished. */
@@ -875,15 +932,14 @@ more(void *arg, struct jobs_send_item **items)
 			nnet += !spooled(d, r);
 		}
 		*items = cl->items;
+		sd->cfg.now_s = jobs_clock_now_ms() / 1000;
 		/* Booking may free cl: nothing of it is touched after this. */
 		for (i = nnet; i < n; i++) {
 			spool(sd, &cl->rows[i], &cl->items[i]);
 			book(d, cl, i);
 		}
-		if (nnet > 0) {
-			sd->cfg.now_s = jobs_clock_now_ms() / 1000;
+		if (nnet > 0)
 			return nnet;
-		}
 	}
 }
 
@@ -909,6 +965,10 @@ sender_main(void *arg)
 
 	src.low = sd->d->batch / 2 > 0 ? sd->d->batch / 2 : 1;
 	sd->rc = jobs_send_stream(&sd->cfg, &src, &sd->d->stop, &sd->err);
+	pthread_mutex_lock(&sd->d->bk.mu);
+	sd->d->bk.senders--;
+	pthread_cond_broadcast(&sd->d->bk.ready_cv);
+	pthread_mutex_unlock(&sd->d->bk.mu);
 	return NULL;
 }
 
@@ -1017,15 +1077,44 @@ send_all(struct deliver *d, struct jobs_err *err)
 		sd[i].cfg.tick = tick;
 		sd[i].cfg.tick_arg = &sd[i];
 	}
+	pthread_mutex_lock(&d->bk.mu);
+	d->bk.senders = n - 1;
+	pthread_mutex_unlock(&d->bk.mu);
 	for (started = 1; started < n; started++)
 		if (spawn(&sd[started].th, sender_main, &sd[started]) != 0)
-			break;	/* fewer streams do it all, a little slower */
+			break;
+	if (started < n) {
+		/* Fewer streams do it all: the main one takes the others' share. */
+		pthread_mutex_lock(&d->bk.mu);
+		d->bk.senders -= n - started;
+		pthread_mutex_unlock(&d->bk.mu);
+		for (i = started; i < n; i++) {
+			sd[0].cfg.max_parallel += sd[i].cfg.max_parallel;
+			sd[0].cfg.max_per_host += sd[i].cfg.max_per_host;
+		}
+	}
 	src.arg = &sd[0];
 	src.low = d->batch / 2 > 0 ? d->batch / 2 : 1;
 	if (jobs_send_stream(&sd[0].cfg, &src, &d->stop, err) < 0) {
 		d->stop = 1;	/* the others too */
 		rc = -1;
 	}
+	/*
+	 * The others may still be sending: keep logging and counting what
+	 * the booker books (and freeing their claims) until they end, and
+	 * stop them if the booker fails.
+	 */
+	pthread_mutex_lock(&d->bk.mu);
+	while (d->bk.senders > 0) {
+		pthread_mutex_unlock(&d->bk.mu);
+		settle(d);
+		if (jobs_run_cancelled(d->c))
+			d->stop = 1;
+		pthread_mutex_lock(&d->bk.mu);
+		if (d->bk.senders > 0)
+			wait_ms(&d->bk.ready_cv, &d->bk.mu, 200);
+	}
+	pthread_mutex_unlock(&d->bk.mu);
 	for (i = 1; i < started; i++) {
 		pthread_join(sd[i].th, NULL);
 		if (sd[i].rc < 0 && rc == 0) {
@@ -1050,6 +1139,7 @@ metrics(struct jobs_ctx *c, const struct deliver *d)
 	jobs_metric(c, c->metrics, "retried", (double)d->retried);
 	jobs_metric(c, c->metrics, "dead", (double)d->dead);
 	jobs_metric(c, c->metrics, "lease_lost", (double)d->lost);
+	jobs_metric(c, c->metrics, "released", (double)d->released);
 }
 
 static int

@@ -1028,7 +1028,8 @@ static void
 give_back(const struct batch *bt, const struct jobs_send_source *src,
     struct jobs_send_item *it, const char *why)
 {
-	if (it->result == JOBS_SEND_RETRY && it->error[0] == '\0')
+	if ((it->result == JOBS_SEND_RETRY || it->result == JOBS_SEND_UNSENT) &&
+	    it->error[0] == '\0')
 		set_error(bt, it, "%s", why);
 	src->done(src->arg, it);
 }
@@ -1180,9 +1181,12 @@ out:
 		if (xs[i].h != NULL)
 			curl_easy_cleanup(xs[i].h);
 	}
+	/* Those still queued were never tried: the caller may give them back. */
 	for (h = 0; h < sc.nhosts; h++)
-		for (k = sc.hosts[h].head; k != -1; k = sc.nodes[k].next)
+		for (k = sc.hosts[h].head; k != -1; k = sc.nodes[k].next) {
+			sc.nodes[k].it->result = JOBS_SEND_UNSENT;
 			give_back(&bt, src, sc.nodes[k].it, unfinished);
+		}
 	free(free_slots);
 	free(xs);
 	sched_free(&sc);

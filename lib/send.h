@@ -24,7 +24,9 @@ struct jobs_err;
 enum jobs_send_result {
 	JOBS_SEND_OK = 0,	/* delivered: 2xx, or the SMTP server took it */
 	JOBS_SEND_RETRY = 1,	/* try again later (honour retry_after_s) */
-	JOBS_SEND_PERMANENT = 2	/* will never work: the row goes dead */
+	JOBS_SEND_PERMANENT = 2,	/* will never work: the row goes dead */
+	JOBS_SEND_UNSENT = 3	/* never started (the stream stopped first):
+				   nothing reached the destination */
 };
 
 struct jobs_send_item {
@@ -106,9 +108,10 @@ struct jobs_send_source {
 	int (*more)(void *arg, struct jobs_send_item **items);
 	/*
 	 * One item is finished, its out fields filled: called exactly once
-	 * for every item more() gave, sent or not (stopped ones are RETRY
-	 * "stopped"), before jobs_send_stream() returns.  The sender never
-	 * touches it again; the caller may free it.
+	 * for every item more() gave, sent or not (stopped ones in flight
+	 * are RETRY "stopped", those never started UNSENT), before
+	 * jobs_send_stream() returns.  The sender never touches it again;
+	 * the caller may free it.
 	 */
 	void (*done)(void *arg, struct jobs_send_item *it);
 	void *arg;
@@ -121,8 +124,9 @@ struct jobs_send_source {
  * from src->more() while others are in flight, each handed back through
  * src->done() as soon as it finishes, so the caller can book results
  * while the sender keeps sending.  Ends when more() has no more and all
- * is done, or when *stop becomes non-zero (the rest then come back RETRY
- * "stopped").  cfg->tick runs at least once a second throughout.
+ * is done, or when *stop becomes non-zero (the rest then come back:
+ * RETRY "stopped" if in flight, UNSENT if never started).  cfg->tick
+ * runs at least once a second throughout.
  *
  * Returns 0, or -1 with err when the stream could not start (a bad cfg:
  * JOBS_EUSAGE; libcurl: JOBS_ETEMP); more() is then never called.

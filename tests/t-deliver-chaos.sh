@@ -7,7 +7,9 @@
 #  (c) jobs-deliver SIGKILLed mid-batch again and again: nothing lost,
 #      duplicates <= kills x (transfers in flight + the results of one
 #      commit not yet made), whatever the claim's size; nothing left leased;
-#  (d) a message that kills its sender ends dead after max_attempts.
+#  (d) a message that kills its sender ends dead after max_attempts;
+#  (e) a run stopped (SIGTERM) mid-batch gives back the rows it never
+#      tried, their attempt uncounted: none dead, none pushed back.
 . tests/lib.sh
 
 pids=
@@ -208,4 +210,29 @@ JOBS_NOW=$((now + 100000)) deliver -q
 is "not tried again: 3 attempts reached the receiver" "$(q "len(P('/poison'))")" 3
 is "the other message went through" \
 	"$(appsql "select status from outbox where idempotency_key = 'bystander'")" "sent"
+
+# ----------------------------------------------------------------------
+# (e) SIGTERM while 20 rows, each on its last attempt, wait behind two
+# slow transfers: the two in flight may count, the rest were never tried.
+fresh
+jobs-status migrate >/dev/null || not_ok "migrate"
+config 10s ', "parallel": 2, "per_host": 2'
+rows 20 /slow s
+appsql "UPDATE outbox SET max_attempts = 1"
+echo '{"/slow": "200 delay=3000"}' >"$T/h.script"
+JOBS_NOW=$T0 jobs-deliver -q &
+p=$!
+pids="$pids $p"
+slow_seen() { [ "$(q "len(P('/slow'))")" -ge 1 ]; }
+wait_until 10 slow_seen || not_ok "the first transfers reach the receiver"
+kill -TERM $p
+wait $p
+is "stopped by SIGTERM: exit 143" "$?" 143
+is "the rows never tried are pending again, attempt uncounted" \
+	"$(appsql "select count(*) from outbox where status = 'pending' and attempts = 0 and not_before <= $T0")" \
+	"$((20 - $(q "len(P('/slow'))")))"
+is "and none of those is dead" \
+	"$(appsql "select count(*) from outbox where status = 'dead' and attempts = 0")" 0
+is "nothing left leased" "$(appsql "select count(*) from outbox where status = 'leased'")" 0
+echo '{"*": "200 delay=5", "/kill": "200 delay=20", "/poison": "hang"}' >"$T/h.script"
 finish
