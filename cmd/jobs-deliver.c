@@ -100,7 +100,7 @@ struct booker {
 	pthread_cond_t cv;		/* wakes the booker */
 	pthread_cond_t ready_cv;	/* wakes the main thread */
 	/* shared, under mu */
-	struct books todo, done;	/* main -> booker, booker -> main */
+	struct books unbooked, done;	/* main -> booker, booker -> main */
 	struct claimed *ready, *ready_tail;	/* claimed, not yet sending */
 	struct claimed *taken;		/* sending, or booked but not freed */
 	struct note *notes;
@@ -639,9 +639,9 @@ booker_main(void *arg)
 			continue;
 		}
 		rc = 0;
-		if (bk->todo.n > 0) {
-			t = bk->todo;
-			bk->todo = mine;
+		if (bk->unbooked.n > 0) {
+			t = bk->unbooked;
+			bk->unbooked = mine;
 			mine = t;
 			pthread_mutex_unlock(&bk->mu);
 			rc = book_group(bk, &mine, &acks, &cap, &back, &backcap, &err);
@@ -654,7 +654,7 @@ booker_main(void *arg)
 		} else if (bk->quit)
 			break;
 		/* Then claim, when a sender will want rows, results booked first. */
-		if (rc == 0 && bk->todo.n == 0 && bk->want && bk->ready == NULL &&
+		if (rc == 0 && bk->unbooked.n == 0 && bk->want && bk->ready == NULL &&
 		    !bk->none && !bk->quit) {
 			bk->want = 0;
 			pthread_mutex_unlock(&bk->mu);
@@ -669,7 +669,7 @@ booker_main(void *arg)
 					bk->ready = cl;
 				bk->ready_tail = cl;
 			}
-		} else if (rc == 0 && bk->todo.n == 0 && !bk->quit) {
+		} else if (rc == 0 && bk->unbooked.n == 0 && !bk->quit) {
 			/* Nothing to do: sleep until asked, or leases are due. */
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += (time_t)((d->lease_ms / 3 - (now -
@@ -796,7 +796,7 @@ book(struct deliver *d, struct claimed *cl, int i)
 	    it->result == JOBS_SEND_RETRY ? JOBS_OUTBOX_RETRY : JOBS_OUTBOX_DEAD;
 	x.ack.error = it->result == JOBS_SEND_OK ? NULL : it->error;
 	pthread_mutex_lock(&d->bk.mu);
-	if (books_add(&d->bk.todo, &x) < 0 && !d->bk.failed) {
+	if (books_add(&d->bk.unbooked, &x) < 0 && !d->bk.failed) {
 		/* The row keeps its lease and goes back when it ends. */
 		jobs_err_set(&d->bk.err, JOBS_ETEMP, "out of memory");
 		d->bk.failed = 1;
@@ -1034,7 +1034,7 @@ booker_stop(struct deliver *d)
 	jobs_db_close(bk->app);
 	jobs_db_close(bk->ledger);
 	bk->app = bk->ledger = NULL;
-	free(bk->todo.v);
+	free(bk->unbooked.v);
 	free(bk->grants);
 	free(bk->tally);
 	pthread_mutex_destroy(&bk->mu);
