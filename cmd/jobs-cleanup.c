@@ -3,7 +3,6 @@
  * stay longer, then the WAL is checkpointed and the planner's statistics
  * refreshed.
  */
-#include <cjson/cJSON.h>
 
 #include "db.h"
 #include "err.h"
@@ -27,17 +26,14 @@ cleanup(struct jobs_ctx *c, void *arg)
 	}
 	c->items_ok = res.executions + res.skipped + res.logs + res.outbox +
 	    res.computed_stats;
-	if (!cJSON_AddNumberToObject(c->metrics, "executions_deleted",
-	    (double)res.executions) ||
-	    !cJSON_AddNumberToObject(c->metrics, "skipped_deleted", (double)res.skipped) ||
-	    !cJSON_AddNumberToObject(c->metrics, "logs_deleted", (double)res.logs) ||
-	    !cJSON_AddNumberToObject(c->metrics, "outbox_deleted", (double)res.outbox) ||
-	    !cJSON_AddNumberToObject(c->metrics, "computed_stats_deleted",
-	    (double)res.computed_stats) ||
-	    !cJSON_AddNumberToObject(c->metrics, "pages_freed",
-	    (double)res.pages_freed) ||
-	    !cJSON_AddBoolToObject(c->metrics, "dry_run", c->opts->dry_run))
-		goto oom;
+	jobs_metric(c, c->metrics, "executions_deleted", (double)res.executions);
+	jobs_metric(c, c->metrics, "skipped_deleted", (double)res.skipped);
+	jobs_metric(c, c->metrics, "logs_deleted", (double)res.logs);
+	jobs_metric(c, c->metrics, "outbox_deleted", (double)res.outbox);
+	jobs_metric(c, c->metrics, "computed_stats_deleted",
+	    (double)res.computed_stats);
+	jobs_metric(c, c->metrics, "pages_freed", (double)res.pages_freed);
+	jobs_metric_bool(c, c->metrics, "dry_run", c->opts->dry_run);
 	jobs_log(c, JOBS_INFO, "%s %lld runs, %lld skipped runs, %lld log lines",
 	    c->opts->dry_run ? "would delete" : "deleted",
 	    (long long)res.executions, (long long)res.skipped, (long long)res.logs);
@@ -50,18 +46,13 @@ cleanup(struct jobs_ctx *c, void *arg)
 		jobs_log(c, JOBS_INFO, "checkpoint incomplete: %s",
 		    sqlite3_errmsg(c->ledger->h));
 	}
-	if (!cJSON_AddBoolToObject(c->metrics, "checkpoint_complete", !busy))
-		goto oom;
+	jobs_metric_bool(c, c->metrics, "checkpoint_complete", !busy);
 	if (jobs_db_exec(c->ledger, "PRAGMA optimize", &err) < 0 ||
 	    jobs_db_exec(c->app, "PRAGMA optimize", &err) < 0) {
 		jobs_run_error(c, "%s", err.msg);
 		return -1;
 	}
 	return 0;
-oom:
-	/* The work is done, but a run recorded without its counts says less. */
-	jobs_run_error(c, "unable to record the metrics: out of memory");
-	return -1;
 }
 
 int

@@ -604,11 +604,26 @@ release_claims(struct booker *bk, struct claimed *cl)
 	}
 }
 
+/* Wait on cv (mu held) for at most ms milliseconds. */
+static void
+wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	if ((ts.tv_nsec += (ms % 1000) * 1000000L) >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
 /*
- * The booker's loop, in this order: book what finished (so the next
- * claim sees it: a breaker's probe, the row an ordering key waits for),
- * claim when the sender will want rows, renew the leases every third of
- * a lease, else sleep until one of these is due.
+ * The booker's loop, in this order: renew the leases when a third of a
+ * lease has passed, book what finished (so the next claim sees it: a
+ * breaker's probe, the row an ordering key waits for), claim when a
+ * sender will want rows, else sleep until one of these is due.
  */
 static void *
 booker_main(void *arg)
@@ -620,7 +635,6 @@ booker_main(void *arg)
 	struct jobs_outbox_row *back = NULL;
 	struct jobs_err err = { 0, "" };
 	struct claimed *cl;
-	struct timespec ts;
 	int cap = 0, backcap = 0, i, rc;
 	int64_t now;
 
@@ -671,10 +685,8 @@ booker_main(void *arg)
 			}
 		} else if (rc == 0 && bk->unbooked.n == 0 && !bk->quit) {
 			/* Nothing to do: sleep until asked, or leases are due. */
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += (time_t)((d->lease_ms / 3 - (now -
-			    bk->renewed_ms)) / 1000) + 1;
-			pthread_cond_timedwait(&bk->cv, &bk->mu, &ts);
+			wait_ms(&bk->cv, &bk->mu, (long)(d->lease_ms / 3 -
+			    (now - bk->renewed_ms)) + 1000);
 		}
 		if (rc < 0 && !bk->failed) {
 			/* Unbooked rows keep their lease and go back when it ends. */
@@ -813,21 +825,6 @@ done(void *arg, struct jobs_send_item *it)
 	struct claimed *cl = it->user;
 
 	book(sd->d, cl, (int)(it - cl->items));
-}
-
-/* Wait on cv (mu held) for at most ms milliseconds. */
-static void
-wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	if ((ts.tv_nsec += (ms % 1000) * 1000000L) >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(cv, mu, &ts);
 }
 
 /* Whether row r goes to the spool rather than over the network. */

@@ -11,6 +11,8 @@
 #ifndef JOBS_DB_H
 #define JOBS_DB_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
 struct jobs_err;

@@ -457,17 +457,13 @@ jobs_report_run(struct jobs_ctx *c, const char *day, int64_t venue,
 		if (one(c, &v[i], day, root, res, reports, &omitted, err) < 0)
 			goto out;
 	}
-	if ((omitted > 0 && !cJSON_AddNumberToObject(c->metrics,
-	    "reports_omitted", (double)omitted)) ||
-	    !cJSON_AddNumberToObject(c->metrics, "made", (double)res->made) ||
-	    !cJSON_AddNumberToObject(c->metrics, "mailed", (double)res->mailed) ||
-	    !cJSON_AddNumberToObject(c->metrics, "not_mailed",
-	    (double)res->not_mailed) ||
-	    !cJSON_AddNumberToObject(c->metrics, "skipped", (double)res->skipped) ||
-	    !cJSON_AddNumberToObject(c->metrics, "failed", (double)res->failed)) {
-		jobs_err_set(err, JOBS_ETEMP, "out of memory");
-		goto out;
-	}
+	if (omitted > 0)
+		jobs_metric(c, c->metrics, "reports_omitted", (double)omitted);
+	jobs_metric(c, c->metrics, "made", (double)res->made);
+	jobs_metric(c, c->metrics, "mailed", (double)res->mailed);
+	jobs_metric(c, c->metrics, "not_mailed", (double)res->not_mailed);
+	jobs_metric(c, c->metrics, "skipped", (double)res->skipped);
+	jobs_metric(c, c->metrics, "failed", (double)res->failed);
 	rc = 0;
 out:
 	jobs_venue_free(v, n);

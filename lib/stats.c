@@ -198,12 +198,11 @@ jobs_stats_run(struct jobs_ctx *c, struct jobs_stats_result *res,
 	}
 	if (flush(c, &b, res, err) < 0)
 		goto out;
-	if ((omitted > 0 && !cJSON_AddNumberToObject(c->metrics, "venues_omitted",
-	    (double)omitted)) ||
-	    !cJSON_AddNumberToObject(c->metrics, "computed", (double)res->computed) ||
-	    !cJSON_AddNumberToObject(c->metrics, "stored", (double)res->stored) ||
-	    !cJSON_AddNumberToObject(c->metrics, "failed", (double)res->failed))
-		goto oom;
+	if (omitted > 0)
+		jobs_metric(c, c->metrics, "venues_omitted", (double)omitted);
+	jobs_metric(c, c->metrics, "computed", (double)res->computed);
+	jobs_metric(c, c->metrics, "stored", (double)res->stored);
+	jobs_metric(c, c->metrics, "failed", (double)res->failed);
 	rc = 0;
 	goto out;
 oom:
